@@ -1,0 +1,64 @@
+/**
+ * The guest agent's wire format on ttyS1 (see vm-images/rootfs/overlay/usr/local/sbin/berth-agent).
+ *   request:  <id>:<base64 of a bash command>\n
+ *   answer:   \nBERTH:<id>:<exit code>:<base64 of stdout and stderr>\n
+ * Base64 keeps command text and binary output from ever looking like a frame.
+ */
+export const AGENT_READY_LINE = 'BERTH-AGENT-READY';
+
+export interface AgentAnswer {
+  id: number;
+  exitCode: number;
+  output: Uint8Array;
+}
+
+export function encodeAgentRequest(id: number, command: string): Uint8Array {
+  return new TextEncoder().encode(`${id}:${toBase64(new TextEncoder().encode(command))}\n`);
+}
+
+/** Splits a byte stream from the agent into lines and decodes the answers in it. */
+export class AgentAnswerParser {
+  private pending = '';
+
+  constructor(
+    private readonly onAnswer: (answer: AgentAnswer) => void,
+    private readonly onReady: () => void = () => {},
+  ) {}
+
+  push(bytes: Uint8Array | number[]): void {
+    // Everything the agent prints is ASCII, so a byte is a character.
+    for (const byte of bytes) {
+      if (byte === 0x0a) {
+        this.handleLine(this.pending.replace(/\r$/, ''));
+        this.pending = '';
+      } else {
+        this.pending += String.fromCharCode(byte);
+      }
+    }
+  }
+
+  private handleLine(line: string): void {
+    if (line === AGENT_READY_LINE) {
+      this.onReady();
+      return;
+    }
+    const match = /^BERTH:(\d+):(\d+):([A-Za-z0-9+/=]*)$/.exec(line);
+    if (!match) return;
+    this.onAnswer({ id: Number(match[1]), exitCode: Number(match[2]), output: fromBase64(match[3]) });
+  }
+}
+
+export function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+export function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}

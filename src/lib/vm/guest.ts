@@ -1,0 +1,386 @@
+/**
+ * The guest machine: one v86 emulator booted from a manifest, with its consoles, its
+ * agent channel and its faults. This module (with the rest of src/lib/vm/) is the only
+ * code that touches v86; the page's worker and the Node harness both drive a Guest.
+ *
+ * Consoles:
+ *   ttyS0  kernel console; watched for panics and boot failures, never shown as a shell
+ *   ttyS1  berth-agent: runs commands for the harness (agent-protocol.ts)
+ *   hvc0…  virtio console ports, each a root shell with a real window size
+ */
+import { V86, type V86Options } from 'v86';
+import { AgentAnswerParser, encodeAgentRequest, type AgentAnswer } from './agent-protocol';
+import { ChunkedDisk } from './chunked-disk';
+import { InstructionCounter } from './instruction-counter';
+import type { VmManifest } from './manifest';
+
+/** Where a Guest gets the files its manifest names. */
+export interface GuestAssets {
+  /** Reads one file named in the manifest (relative path), reporting bytes as they arrive. */
+  read(path: string, onProgress?: (loaded: number, total: number) => void): Promise<Uint8Array>;
+  /** How v86 finds its wasm: a path under Node, a URL in the browser. */
+  wasmPath: string;
+}
+
+export type BootStep = 'downloading' | 'starting' | 'restoring' | 'booting' | 'setting-clock' | 'waiting-for-docker' | 'ready';
+
+export interface BootProgress {
+  step: BootStep;
+  /** Bytes so far and in all, while downloading. */
+  loaded?: number;
+  total?: number;
+}
+
+export interface GuestFault {
+  kind: 'panic' | 'halt' | 'boot-failed' | 'emulator-error' | 'unresponsive' | 'disk-error';
+  message: string;
+  /** The last lines the kernel console printed, for the person reading the report. */
+  lastConsoleLines: string[];
+}
+
+export interface ExecResult {
+  exitCode: number;
+  output: string;
+}
+
+/** Everything a Guest reports, modelled on v86's own event map. */
+export interface GuestEvents {
+  'console-output': { port: number; bytes: Uint8Array };
+  'boot-progress': BootProgress;
+  fault: GuestFault;
+}
+
+export interface BootOptions {
+  /** 'state' restores the manifest's saved state; 'cold' boots the kernel from scratch. */
+  from: 'state' | 'cold';
+  /** Replace the manifest's chunked disk (provisioning writes straight to a raw image). */
+  disk?: unknown;
+  /** A second disk, /dev/sdb in the guest (provisioning feeds image archives this way). */
+  secondDisk?: unknown;
+  onProgress?: (progress: BootProgress) => void;
+  /** Give up waiting for the guest after this long. */
+  timeoutMs?: number;
+}
+
+const KERNEL_LOG_LINES = 60;
+const FAULT_PATTERNS: [RegExp, GuestFault['kind']][] = [
+  [/Kernel panic - not syncing[^\n]*/, 'panic'],
+  [/BERTH-BOOT-FAILED/, 'boot-failed'],
+  [/reboot: (System halted|Power down|Restarting system)/, 'halt'],
+];
+
+type Listener<K extends keyof GuestEvents> = (event: GuestEvents[K]) => void;
+
+export class Guest {
+  readonly emulator: V86;
+  readonly disk: unknown;
+  fault: GuestFault | null = null;
+
+  private readonly listeners: { [K in keyof GuestEvents]?: Set<Listener<K>> } = {};
+  private readonly pending = new Map<number, { resolve: (a: AgentAnswer) => void; reject: (e: Error) => void }>();
+  private readonly agentParser: AgentAnswerParser;
+  private agentReadyWaiters: (() => void)[] = [];
+  private agentReady = false;
+  private nextRequestId = 1;
+  private kernelLog: string[] = [''];
+  private readonly counter: InstructionCounter;
+  private readonly counterTimer: ReturnType<typeof setInterval>;
+
+  private constructor(readonly manifest: VmManifest, options: V86Options, disk: unknown) {
+    this.disk = disk;
+    this.emulator = new V86(options);
+    this.agentParser = new AgentAnswerParser(
+      (answer) => {
+        const waiter = this.pending.get(answer.id);
+        this.pending.delete(answer.id);
+        waiter?.resolve(answer);
+      },
+      () => {
+        this.agentReady = true;
+        for (const wake of this.agentReadyWaiters.splice(0)) wake();
+      },
+    );
+    this.emulator.add_listener('serial0-output-byte', (byte) => this.onKernelConsoleByte(byte));
+    this.emulator.add_listener('serial1-output-byte', (byte) => this.agentParser.push([byte]));
+    for (let port = 0; port < manifest.emulator.consolePorts; port++) {
+      this.emulator.add_listener(`virtio-console${port}-output-bytes` as 'virtio-console0-output-bytes', (bytes) =>
+        this.emit('console-output', { port, bytes }),
+      );
+    }
+    this.counter = new InstructionCounter(() => this.emulator.get_instruction_counter());
+    // The counter wraps every 2^32 instructions (~15 s of guest time); sample well within.
+    this.counterTimer = setInterval(() => this.counter.sample(), 250);
+    (this.counterTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** Loads the manifest's files, starts v86, and resolves once the agent answers. */
+  static async boot(manifest: VmManifest, assets: GuestAssets, options: BootOptions): Promise<Guest> {
+    const report = options.onProgress ?? (() => {});
+    const files = manifest.files;
+    const toLoad = [files.bios, files.vgaBios, files.kernel, files.initrd, ...(options.from === 'state' ? [files.state] : [])];
+    const total = toLoad.reduce((sum, f) => sum + f.size, 0);
+    const loadedBy = new Map<string, number>();
+    report({ step: 'downloading', loaded: 0, total });
+    const [bios, vgaBios, kernel, initrd, state] = await Promise.all(
+      toLoad.map((file) =>
+        assets.read(file.path, (loaded) => {
+          loadedBy.set(file.path, loaded);
+          report({ step: 'downloading', loaded: [...loadedBy.values()].reduce((a, b) => a + b, 0), total });
+        }),
+      ),
+    );
+    report({ step: 'starting' });
+
+    let guest: Guest | undefined;
+    const disk = options.disk ?? new ChunkedDisk(manifest.disk, (path) => assets.read(path), (error) =>
+      guest?.raiseFault('disk-error', `${error.message}. Check the connection to the server and start fresh.`),
+    );
+    const settings = manifest.emulator;
+    const v86Options = {
+      wasm_path: assets.wasmPath,
+      memory_size: settings.memorySize,
+      vga_memory_size: settings.vgaMemorySize,
+      bios: { buffer: bufferOf(bios) },
+      vga_bios: { buffer: bufferOf(vgaBios) },
+      bzimage: { buffer: bufferOf(kernel) },
+      initrd: { buffer: bufferOf(initrd) },
+      cmdline: settings.cmdline,
+      hda: disk,
+      hdb: options.secondDisk,
+      uart1: true,
+      virtio_console: true,
+      net_device: settings.network ? { type: settings.network.type, relay_url: settings.network.relayUrl } : undefined,
+      acpi: false,
+      autostart: false,
+      disable_keyboard: true,
+      disable_mouse: true,
+      disable_speaker: true,
+    } as unknown as V86Options;
+    guest = new Guest(manifest, v86Options, disk);
+    await guest.waitForEmulatorLoaded();
+
+    const deadline = Date.now() + (options.timeoutMs ?? 10 * 60_000);
+    if (options.from === 'state') {
+      report({ step: 'restoring' });
+      await guest.restoreState(state!);
+      report({ step: 'setting-clock' });
+      await guest.syncClock(Math.max(10_000, deadline - Date.now()));
+    } else {
+      report({ step: 'booting' });
+      await guest.emulator.run();
+      await guest.waitForAgent(Math.max(10_000, deadline - Date.now()));
+      await guest.syncClock(60_000);
+    }
+    report({ step: 'ready' });
+    return guest;
+  }
+
+  on<K extends keyof GuestEvents>(name: K, listener: Listener<K>): () => void {
+    const set = (this.listeners[name] ??= new Set()) as Set<Listener<K>>;
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /** Guest instructions executed since this Guest started (accumulated past the u32 wrap). */
+  instructions(): number {
+    return this.counter.sample();
+  }
+
+  /** The kernel console's last lines (ttyS0). */
+  lastConsoleLines(count = 20): string[] {
+    return this.kernelLog.filter((line, i) => line !== '' || i < this.kernelLog.length - 1).slice(-count);
+  }
+
+  /**
+   * Runs a bash command in the guest (as root, in /root, stdin empty) and resolves with
+   * its exit code and combined output. Rejects if the guest faults or does not answer
+   * within the timeout.
+   */
+  exec(command: string, { timeoutMs = 5 * 60_000 } = {}): Promise<ExecResult> {
+    if (this.fault) return Promise.reject(this.faultError(this.fault));
+    const id = this.nextRequestId++;
+    return new Promise<ExecResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`The guest did not finish \`${command}\` within ${Math.round(timeoutMs / 1000)} s.` + this.consoleTail()));
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (answer) => {
+          clearTimeout(timer);
+          resolve({ exitCode: answer.exitCode, output: new TextDecoder().decode(answer.output) });
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      this.sendSerial(1, encodeAgentRequest(id, command));
+    });
+  }
+
+  /** Polls until dockerd answers `docker info`. */
+  async waitForDocker(timeoutMs = 5 * 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last: ExecResult | undefined;
+    while (Date.now() < deadline) {
+      last = await this.exec('docker info --format "{{.ServerVersion}}"', { timeoutMs: Math.max(1000, deadline - Date.now()) });
+      if (last.exitCode === 0) return;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const log = await this.exec('tail -n 20 /var/log/docker.log 2>/dev/null; ps -ef | grep -c dockerd', { timeoutMs: 30_000 }).catch(() => undefined);
+    throw new Error(`dockerd did not answer within ${Math.round(timeoutMs / 1000)} s: ${last?.output.trim() ?? ''}\n${log?.output ?? ''}`);
+  }
+
+  /** Sends bytes to a shell console (hvcN), as typed keys. */
+  writeConsole(port: number, data: Uint8Array | string): void {
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    this.sendToConsolePort(port, bytes);
+  }
+
+  /** Tells a console its window size; the guest kernel sends SIGWINCH to its foreground job. */
+  resizeConsole(port: number, cols: number, rows: number): void {
+    this.bus().send(`virtio-console${port}-resize`, [cols, rows]);
+  }
+
+  async saveState(): Promise<ArrayBuffer> {
+    return this.emulator.save_state();
+  }
+
+  async restoreState(state: Uint8Array | ArrayBuffer): Promise<void> {
+    const wasRunning = this.emulator.is_running();
+    if (wasRunning) await this.emulator.stop();
+    await this.emulator.restore_state(bufferOf(state instanceof Uint8Array ? state : new Uint8Array(state)));
+    this.counter.rebase();
+    // A restored guest's agent is already waiting on its serial line.
+    this.agentReady = true;
+    await this.emulator.run();
+  }
+
+  /** Sets the guest clock to the host's: a restored state otherwise lives in the past. */
+  async syncClock(timeoutMs = 30_000): Promise<void> {
+    const now = Date.now() / 1000;
+    const result = await this.exec(`date -s @${now.toFixed(3)} >/dev/null`, { timeoutMs });
+    if (result.exitCode !== 0) throw new Error(`Could not set the guest clock: ${result.output}`);
+  }
+
+  async destroy(): Promise<void> {
+    clearInterval(this.counterTimer);
+    for (const [, waiter] of this.pending) waiter.reject(new Error('The guest was shut down.'));
+    this.pending.clear();
+    await this.emulator.destroy();
+  }
+
+  /** For the environment's glue: v86 threw (for example on a guest reboot). */
+  reportEmulatorError(error: unknown): void {
+    this.raiseFault('emulator-error', `The emulator stopped: ${(error as Error)?.message ?? String(error)}`);
+  }
+
+  private raiseFault(kind: GuestFault['kind'], message: string): void {
+    if (this.fault) return;
+    this.fault = { kind, message, lastConsoleLines: this.lastConsoleLines() };
+    for (const [, waiter] of this.pending) waiter.reject(this.faultError(this.fault));
+    this.pending.clear();
+    this.emit('fault', this.fault);
+  }
+
+  private faultError(fault: GuestFault): Error {
+    return Object.assign(new Error(`${fault.message}${this.consoleTail()}`), { fault });
+  }
+
+  private consoleTail(): string {
+    const lines = this.lastConsoleLines(15);
+    return lines.length ? `\nLast kernel console lines:\n  ${lines.join('\n  ')}` : '';
+  }
+
+  private onKernelConsoleByte(byte: number): void {
+    if (byte === 0x0a) {
+      const line = this.kernelLog[this.kernelLog.length - 1];
+      for (const [pattern, kind] of FAULT_PATTERNS) {
+        const match = pattern.exec(line);
+        if (match) this.raiseFault(kind, kind === 'panic' ? `The guest kernel panicked: ${match[0]}` : `The guest stopped: ${line.trim()}`);
+      }
+      this.kernelLog.push('');
+      if (this.kernelLog.length > KERNEL_LOG_LINES) this.kernelLog.shift();
+    } else if (byte !== 0x0d) {
+      this.kernelLog[this.kernelLog.length - 1] += String.fromCharCode(byte);
+    }
+  }
+
+  private waitForAgent(timeoutMs: number): Promise<void> {
+    if (this.agentReady) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`The guest did not start within ${Math.round(timeoutMs / 1000)} s.${this.consoleTail()}`)), timeoutMs);
+      const stopOnFault = this.on('fault', (fault) => {
+        clearTimeout(timer);
+        reject(this.faultError(fault));
+      });
+      this.agentReadyWaiters.push(() => {
+        clearTimeout(timer);
+        stopOnFault();
+        resolve();
+      });
+    });
+  }
+
+  private waitForEmulatorLoaded(): Promise<void> {
+    return new Promise((resolve) => this.emulator.add_listener('emulator-loaded', () => resolve()));
+  }
+
+  private emit<K extends keyof GuestEvents>(name: K, event: GuestEvents[K]): void {
+    for (const listener of (this.listeners[name] ?? []) as Set<Listener<K>>) listener(event);
+  }
+
+  private bus(): { send(name: string, value: unknown): void } {
+    return (this.emulator as unknown as { bus: { send(name: string, value: unknown): void } }).bus;
+  }
+
+  private sendSerial(port: number, bytes: Uint8Array): void {
+    this.emulator.serial_send_bytes(port, bytes);
+  }
+
+  /**
+   * v86's virtio console drops input when the guest has no receive buffer posted, so send
+   * at most one page at a time and only when a buffer is waiting; the rest is queued.
+   */
+  private readonly consoleQueues = new Map<number, Uint8Array[]>();
+  private consoleFlushScheduled = false;
+
+  private sendToConsolePort(port: number, bytes: Uint8Array): void {
+    const queue = this.consoleQueues.get(port) ?? [];
+    for (let i = 0; i < bytes.length; i += 4096) queue.push(bytes.subarray(i, i + 4096));
+    this.consoleQueues.set(port, queue);
+    this.flushConsoleQueues();
+  }
+
+  private flushConsoleQueues(): void {
+    let waiting = false;
+    for (const [port, queue] of this.consoleQueues) {
+      while (queue.length && this.consoleHasInputBuffer(port)) {
+        this.bus().send(`virtio-console${port}-input-bytes`, queue.shift());
+      }
+      if (queue.length) waiting = true;
+    }
+    if (waiting && !this.consoleFlushScheduled) {
+      this.consoleFlushScheduled = true;
+      setTimeout(() => {
+        this.consoleFlushScheduled = false;
+        this.flushConsoleQueues();
+      }, 5);
+    }
+  }
+
+  private consoleHasInputBuffer(port: number): boolean {
+    const device = (this.emulator as unknown as {
+      v86?: { cpu?: { devices?: { virtio_console?: { virtio: { queues: { has_request(): boolean }[] } } } } };
+    }).v86?.cpu?.devices?.virtio_console;
+    if (!device) return true;
+    const queueId = port === 0 ? 0 : port * 2 + 2;
+    return device.virtio.queues[queueId]?.has_request() ?? true;
+  }
+}
+
+function bufferOf(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? (bytes.buffer as ArrayBuffer)
+    : (bytes.slice().buffer as ArrayBuffer);
+}

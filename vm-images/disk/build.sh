@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The guest's root disk before provisioning: the root filesystem with the kernel's
+# modules pruned to what the guest uses, the overlay (init, agent, Docker settings)
+# on top, as a sparse raw ext4 image.
+# Input: $1 = rootfs.tar, $2 = kernel version.  Output: $OUT/disk.img
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+ROOTFS_TAR="$1"; KVER="$2"; OUT="$3"
+DISK_SIZE="${BERTH_DISK_SIZE:-4G}"
+
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+root="$work/root"
+mkdir -p "$root" "$OUT"
+tar --numeric-owner -C "$root" -xf "$ROOTFS_TAR"
+
+# The kernel boots from the harness's files, not from /boot; keep only the modules a
+# Docker host in v86 can use (filesystems, networking, virtio, the IDE disk).
+moddir=$(first_existing "$root/usr/lib/modules/$KVER" "$root/lib/modules/$KVER") || die "no modules for $KVER"
+rm -rf "$root"/boot/* "$moddir/kernel/sound"
+find "$moddir/kernel/drivers" -mindepth 1 -maxdepth 1 \
+  ! -name virtio ! -name char ! -name ata ! -name scsi ! -name block ! -name net ! -name md -exec rm -rf {} +
+find "$moddir/kernel/drivers/net" -mindepth 1 -maxdepth 1 -type d ! -name vxlan ! -name ipvlan -exec rm -rf {} +
+chroot "$root" /sbin/depmod "$KVER"
+
+# initramfs-tools came in as the kernel package's dependency; the guest boots without it.
+rm -rf "$root"/var/lib/initramfs-tools "$root"/var/cache/debconf/*-old "$root"/var/log/*.log
+cp -a "$VM_IMAGES_DIR/rootfs/overlay/." "$root/"
+chown -R 0:0 "$root/etc/berth" "$root/usr/local/sbin" "$root/root"
+date +%s > "$root/etc/berth/build-time"
+mkdir -p "$root/workspace" "$root/var/lib/docker"
+
+rm -f "$OUT/disk.img"
+truncate -s "$DISK_SIZE" "$OUT/disk.img"
+# No journal: in the emulator the disk lives in memory and in snapshots, where a journal
+# only doubles every write. Inode tables are zeroed now (lazy_itable_init=0), otherwise
+# the guest kernel would write them all in the background after boot.
+mkfs.ext4 -q -F -L berth-root -m 0 -O ^has_journal -E lazy_itable_init=0,lazy_journal_init=0,root_owner=0:0 \
+  -d "$root" "$OUT/disk.img"
+log "disk: $OUT/disk.img ($DISK_SIZE, $(du -h "$OUT/disk.img" | cut -f1) used)"

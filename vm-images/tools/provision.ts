@@ -1,0 +1,75 @@
+/**
+ * Provisioning: boots the fresh disk image once under the harness, lets the guest's own
+ * dockerd load the preloaded images from a second disk, records the image catalog, then
+ * stops dockerd cleanly so its store on the image is consistent.
+ *
+ *   tsx vm-images/tools/provision.ts --disk disk.img --images images.tar --kernel K --initrd I
+ *       --bios B --vga-bios V --catalog OUT.json --image-dirs DIR,DIR
+ */
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { Guest } from '../../src/lib/vm/guest';
+import type { ImageEntry } from '../../src/lib/vm/manifest';
+import { localAssets } from '../../src/lib/vm/node/assets';
+import { FileDisk } from '../../src/lib/vm/node/file-disk';
+import { draftManifest, parseArgs, requireArgs } from './build-context';
+
+const args = parseArgs(process.argv.slice(2));
+requireArgs(args, ['disk', 'images', 'kernel', 'initrd', 'bios', 'vga-bios', 'catalog', 'image-dirs']);
+
+const disk = new FileDisk(args.disk);
+const images = new FileDisk(args.images, { writable: false });
+const manifest = draftManifest(
+  { bios: args.bios, vgaBios: args['vga-bios'], kernel: args.kernel, initrd: args.initrd },
+  statSync(args.disk).size,
+);
+const started = Date.now();
+const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
+let guest: Guest | undefined;
+process.on('uncaughtException', (error) => {
+  console.error(`provision: the emulator failed: ${error.stack ?? error}`);
+  if (guest) console.error(guest.lastConsoleLines(60).join('\n'));
+  process.exit(1);
+});
+
+try {
+  guest = await Guest.boot(manifest, localAssets('/'), {
+    from: 'cold',
+    disk,
+    secondDisk: images,
+    onProgress: (p) => console.log(`provision: ${p.step} (${seconds()} s)`),
+  });
+  await guest.waitForDocker();
+  console.log(`provision: dockerd answers (${seconds()} s)`);
+
+  const load = await guest.exec('docker load < /dev/sdb', { timeoutMs: 20 * 60_000 });
+  process.stdout.write(load.output);
+  if (load.exitCode !== 0) throw new Error(`docker load failed (exit ${load.exitCode})`);
+  console.log(`provision: images loaded (${seconds()} s)`);
+
+  const specs = args['image-dirs'].split(',').map(
+    (dir) => JSON.parse(readFileSync(`${dir}/image.json`, 'utf8')) as { name: string; tags: string[]; source: string },
+  );
+  const catalog: ImageEntry[] = [];
+  for (const spec of specs) {
+    const inspect = await guest.exec(`docker image inspect --format '{{.Size}} {{.Architecture}}' ${spec.name}:${spec.tags[0]}`);
+    const [size, arch] = inspect.output.trim().split(' ');
+    if (inspect.exitCode !== 0 || arch !== '386') throw new Error(`image ${spec.name} did not load as linux/386: ${inspect.output}`);
+    catalog.push({ name: spec.name, tags: spec.tags, size: Number(size), source: spec.source, availability: 'preloaded' });
+  }
+  const listing = await guest.exec('docker images');
+  process.stdout.write(listing.output);
+
+  // Stop dockerd the way shutdown does, then make sure every block is on the disk image.
+  const stop = await guest.exec('/etc/berth/rc.shutdown; sync; echo 3 > /proc/sys/vm/drop_caches; sync; rm -rf /var/lib/docker/tmp/* /var/log/docker.log; sync');
+  if (stop.exitCode !== 0) throw new Error(`stopping dockerd failed: ${stop.output}`);
+  writeFileSync(args.catalog, JSON.stringify(catalog, null, 2));
+  console.log(`provision: done in ${seconds()} s, ${catalog.length} images`);
+  await guest.destroy();
+  disk.close();
+  images.close();
+  process.exit(0);
+} catch (error) {
+  console.error(`provision: ${(error as Error).message}`);
+  if (guest) console.error(guest.lastConsoleLines(60).join('\n'));
+  process.exit(1);
+}
