@@ -10,7 +10,7 @@
  * progress and a clear error when a chunk cannot be fetched.
  */
 import { decompress } from 'fzstd';
-import type { DiskLayout } from './manifest';
+import { chunkPath, type DiskLayout } from './manifest';
 
 const BLOCK_SIZE = 512;
 
@@ -125,7 +125,8 @@ export class ChunkedDisk {
     if (cached) return Promise.resolve(cached);
     const pending = this.inFlight.get(index);
     if (pending) return pending;
-    const path = this.layout.chunks[index];
+    const name = this.layout.chunks[index];
+    const path = name === null ? null : chunkPath(name);
     const load = path === null
       ? Promise.resolve(new Uint8Array(this.layout.chunkSize))
       : this.fetchWithRetry(path).then((compressed) => {

@@ -76,7 +76,7 @@ export class Guest {
   readonly disk: unknown;
   fault: GuestFault | null = null;
 
-  private readonly listeners: { [K in keyof GuestEvents]?: Set<Listener<K>> } = {};
+  private readonly listeners = new Map<keyof GuestEvents, Set<(event: never) => void>>();
   private readonly pending = new Map<number, { resolve: (a: AgentAnswer) => void; reject: (e: Error) => void }>();
   private readonly agentParser: AgentAnswerParser;
   private agentReadyWaiters: (() => void)[] = [];
@@ -176,7 +176,8 @@ export class Guest {
   }
 
   on<K extends keyof GuestEvents>(name: K, listener: Listener<K>): () => void {
-    const set = (this.listeners[name] ??= new Set()) as Set<Listener<K>>;
+    let set = this.listeners.get(name);
+    if (!set) this.listeners.set(name, (set = new Set()));
     set.add(listener);
     return () => set.delete(listener);
   }
@@ -239,7 +240,9 @@ export class Guest {
 
   /** Tells a console its window size; the guest kernel sends SIGWINCH to its foreground job. */
   resizeConsole(port: number, cols: number, rows: number): void {
-    this.bus().send(`virtio-console${port}-resize`, [cols, rows]);
+    // v86 writes its two values in the order Linux reads as (rows, cols), though it names
+    // them (cols, rows): measured with `stty size`, so pass them the way Linux reads them.
+    this.bus().send(`virtio-console${port}-resize`, [rows, cols]);
   }
 
   async saveState(): Promise<ArrayBuffer> {
@@ -327,7 +330,7 @@ export class Guest {
   }
 
   private emit<K extends keyof GuestEvents>(name: K, event: GuestEvents[K]): void {
-    for (const listener of (this.listeners[name] ?? []) as Set<Listener<K>>) listener(event);
+    for (const listener of this.listeners.get(name) ?? []) (listener as Listener<K>)(event);
   }
 
   private bus(): { send(name: string, value: unknown): void } {

@@ -28,7 +28,7 @@ export interface EmulatorSettings {
 export interface DiskLayout {
   size: number;
   chunkSize: number;
-  /** One entry per chunk of the disk: a chunk file (zstd) or null for all zeros. */
+  /** One entry per chunk of the disk: the stored chunk's name (see chunkPath), or null for all zeros. */
   chunks: (string | null)[];
   /** Sum of the sizes of the distinct chunk files. */
   storedBytes: number;
@@ -63,6 +63,11 @@ export interface VmManifest {
   images: ImageEntry[];
   /** Debian package versions inside the guest, name → version. */
   packages: Record<string, string>;
+}
+
+/** Where a stored disk chunk lives, relative to the manifest: named by its zstd bytes' hash. */
+export function chunkPath(name: string): string {
+  return `chunks/${name}.zst`;
 }
 
 /** Checks the parts of a manifest the boot path relies on; throws with a clear reason. */

@@ -1,0 +1,103 @@
+/**
+ * Guest figures under Node: boot, restore, per-command cost in wall seconds and guest
+ * instructions. Everything is measured in this one run, side by side.
+ */
+import type { ChunkedDisk } from '../src/lib/vm/chunked-disk';
+import type { Guest } from '../src/lib/vm/guest';
+import { bootLocalGuest } from '../src/lib/vm/node/boot';
+import { loadLocalManifest } from '../src/lib/vm/node/assets';
+
+export interface CommandFigure {
+  command: string;
+  runs: { seconds: number; minstr: number }[];
+  first: { seconds: number; minstr: number };
+  median: { seconds: number; minstr: number };
+}
+
+export interface GuestFigures {
+  coldBootToPromptSeconds: number;
+  coldBootDockerReadySeconds: number;
+  coldBootDiskBytesToPrompt: number;
+  restoreToPromptSeconds: number;
+  restoreDiskBytesToPrompt: number;
+  stateBytesRaw: number;
+  stateBytesCompressed: number;
+  diskStoredBytes: number;
+  shellLoopMips: number;
+  agentOverheadMinstr: number;
+  commands: CommandFigure[];
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+export async function measureCommand(guest: Guest, command: string, times: number): Promise<CommandFigure> {
+  const runs: CommandFigure['runs'] = [];
+  for (let i = 0; i < times; i++) {
+    const instrBefore = guest.instructions();
+    const started = performance.now();
+    const result = await guest.exec(command, { timeoutMs: 10 * 60_000 });
+    const seconds = (performance.now() - started) / 1000;
+    const minstr = (guest.instructions() - instrBefore) / 1e6;
+    if (result.exitCode !== 0) throw new Error(`bench command failed: ${command}\n${result.output}`);
+    runs.push({ seconds, minstr });
+  }
+  const warm = runs.slice(1);
+  return {
+    command,
+    runs,
+    first: runs[0],
+    // The first run pays for cold caches and v86's JIT warming up; the median is of the rest.
+    median: warm.length
+      ? { seconds: median(warm.map((r) => r.seconds)), minstr: median(warm.map((r) => r.minstr)) }
+      : runs[0],
+  };
+}
+
+export async function measureGuest(log: (line: string) => void): Promise<GuestFigures> {
+  const manifest = await loadLocalManifest();
+
+  log('cold boot…');
+  let started = performance.now();
+  const cold = await bootLocalGuest({ from: 'cold' });
+  const coldBootToPromptSeconds = (performance.now() - started) / 1000;
+  const coldBootDiskBytesToPrompt = (cold.disk as ChunkedDisk).fetchedBytes;
+  await cold.waitForDocker();
+  const coldBootDockerReadySeconds = (performance.now() - started) / 1000;
+  await cold.destroy();
+
+  log('restore…');
+  started = performance.now();
+  const guest = await bootLocalGuest({ from: 'state' });
+  await guest.exec('true');
+  const restoreToPromptSeconds = (performance.now() - started) / 1000;
+  const restoreDiskBytesToPrompt = (guest.disk as ChunkedDisk).fetchedBytes;
+
+  const commands: CommandFigure[] = [];
+  log('docker run --rm debian true ×6…');
+  commands.push(await measureCommand(guest, 'docker run --rm debian true', 6));
+  await guest.exec('docker run -d --name bench-exec debian sleep 3600');
+  log('docker ps, exec, images, logs…');
+  commands.push(await measureCommand(guest, 'docker ps', 5));
+  commands.push(await measureCommand(guest, 'docker exec bench-exec true', 5));
+  commands.push(await measureCommand(guest, 'docker images', 5));
+  commands.push(await measureCommand(guest, 'docker logs bench-exec', 5));
+  const agent = await measureCommand(guest, 'true', 5);
+
+  const loop = await measureCommand(guest, 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done', 3);
+  await guest.exec('docker rm -f bench-exec');
+  await guest.destroy();
+
+  return {
+    coldBootToPromptSeconds,
+    coldBootDockerReadySeconds,
+    coldBootDiskBytesToPrompt,
+    restoreToPromptSeconds,
+    restoreDiskBytesToPrompt,
+    stateBytesRaw: manifest.files.state.uncompressedSize,
+    stateBytesCompressed: manifest.files.state.size,
+    diskStoredBytes: manifest.disk.storedBytes,
+    shellLoopMips: loop.median.minstr / loop.median.seconds,
+    agentOverheadMinstr: agent.median.minstr,
+    commands,
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * The page ↔ VM worker boundary: one interface the worker implements and exposes with
+ * comlink, and one event map for everything the VM reports. Nothing else crosses.
+ */
+import type { BootProgress, ExecResult, GuestFault } from './guest';
+import type { ImageEntry } from './manifest';
+
+export interface VmEvents {
+  /** Console bytes, batched per port (never a message per byte). */
+  'console-output': { port: number; bytes: Uint8Array };
+  'boot-progress': BootProgress;
+  fault: GuestFault;
+}
+
+export type VmEvent = { [K in keyof VmEvents]: { type: K; data: VmEvents[K] } }[keyof VmEvents];
+
+export interface BootRequest {
+  /** URL of manifest.json; every file it names is fetched relative to it. */
+  manifestUrl: string;
+  /** URL of v86's wasm, as the page's bundler resolved it. */
+  wasmUrl: string;
+  from: 'state' | 'cold';
+}
+
+export interface BootResult {
+  buildId: string;
+  consolePorts: number;
+  /** Bytes fetched before the prompt: boot files plus disk chunks. */
+  bytesFetched: number;
+  seconds: number;
+  /** The build's image catalog, for the page's side panel. */
+  images: ImageEntry[];
+}
+
+export interface VmWorkerApi {
+  /** Registers the page's listener; events arrive in batches every few milliseconds. */
+  subscribe(listener: (events: VmEvent[]) => void): void;
+  boot(request: BootRequest): Promise<BootResult>;
+  writeConsole(port: number, data: string | Uint8Array): void;
+  resizeConsole(port: number, cols: number, rows: number): void;
+  exec(command: string, timeoutMs?: number): Promise<ExecResult>;
+  /** Guest instructions since boot (for benchmarks). */
+  instructions(): number;
+}

@@ -1,0 +1,128 @@
+/**
+ * The guest as a learner meets it: the real Docker engine answering the tutorial's
+ * commands, driven through the harness from the saved state.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Guest } from '../../src/lib/vm/guest';
+import { bootLocalGuest } from '../../src/lib/vm/node/boot';
+
+let guest: Guest;
+
+beforeAll(async () => {
+  guest = await bootLocalGuest();
+});
+
+afterAll(async () => {
+  await guest?.destroy();
+});
+
+async function run(command: string) {
+  const result = await guest.exec(command);
+  return { ...result, lines: result.output.split('\n') };
+}
+
+describe('the guest', () => {
+  it('runs a Debian 12 container from the preloaded image', async () => {
+    const { exitCode, output } = await run('docker run --rm debian cat /etc/os-release');
+    expect(exitCode).toBe(0);
+    expect(output).toContain('Debian GNU/Linux 12 (bookworm)');
+  });
+
+  it('lists every kind of namespace with lsns', async () => {
+    const { exitCode, output } = await run('lsns');
+    expect(exitCode).toBe(0);
+    const types = new Set(output.split('\n').slice(1).map((line) => line.trim().split(/\s+/)[1]));
+    for (const type of ['pid', 'net', 'mnt', 'uts', 'ipc', 'user', 'cgroup']) expect(types).toContain(type);
+  });
+
+  it('has Docker on overlay2 with cgroup v2', async () => {
+    const { exitCode, output } = await run('docker info');
+    expect(exitCode).toBe(0);
+    expect(output).toMatch(/Storage Driver: overlay2/);
+    expect(output).toMatch(/Cgroup Version: 2/);
+    expect(output).toMatch(/Server Version: 20\.10\./);
+  });
+
+  it('lists the image root with `docker container run -t debian ls`', async () => {
+    const { exitCode, output } = await run('docker container run -t debian ls');
+    expect(exitCode).toBe(0);
+    for (const dir of ['bin', 'etc', 'proc', 'usr', 'var']) expect(output).toMatch(new RegExp(`\\b${dir}\\b`));
+  });
+
+  it('shows only the container\'s own processes through docker exec', async () => {
+    expect((await run('docker run -d --name sleeper debian sleep 300')).exitCode).toBe(0);
+    const { exitCode, lines } = await run('docker exec sleeper ps -e -o pid,comm');
+    expect(exitCode).toBe(0);
+    const processes = lines.slice(1).filter(Boolean).map((line) => line.trim().split(/\s+/));
+    expect(processes.find(([pid]) => pid === '1')?.[1]).toBe('sleep');
+    expect(processes.map(([, comm]) => comm).sort()).toEqual(['ps', 'sleep']);
+  });
+
+  it('stops two containers at once and lists them with ps -a', async () => {
+    expect((await run('docker run -d --name two debian sleep 300')).exitCode).toBe(0);
+    const stop = await run('docker stop -t 1 sleeper two');
+    expect(stop.exitCode).toBe(0);
+    expect(stop.lines).toEqual(expect.arrayContaining(['sleeper', 'two']));
+    const ps = await run('docker ps -a --format "{{.Names}} {{.Status}}"');
+    expect(ps.output).toMatch(/^sleeper Exited/m);
+    expect(ps.output).toMatch(/^two Exited/m);
+    expect((await run('docker ps -q')).output.trim()).toBe('');
+  });
+
+  it('shows what a container printed with docker logs', async () => {
+    expect((await run('docker run --name talker debian sh -c "echo first line; echo second line"')).exitCode).toBe(0);
+    const { exitCode, output } = await run('docker logs talker');
+    expect(exitCode).toBe(0);
+    expect(output).toBe('first line\nsecond line\n');
+  });
+
+  it('removes stopped containers with docker system prune -f', async () => {
+    const { exitCode, output } = await run('docker system prune -f');
+    expect(exitCode).toBe(0);
+    expect(output).toMatch(/Deleted Containers:/);
+    expect((await run('docker ps -a -q')).output.trim()).toBe('');
+  });
+
+  it('serves a published port to the guest', async () => {
+    const start = await run('docker run -d --name web -p 8080:80 busybox httpd -f -p 80 -h /etc');
+    expect(start.exitCode).toBe(0);
+    const { exitCode, output } = await run(
+      'for i in $(seq 1 30); do curl -fsS http://127.0.0.1:8080/passwd && exit 0; sleep 1; done; exit 1',
+    );
+    expect(exitCode).toBe(0);
+    expect(output).toMatch(/^root:x:0:0:/m);
+    expect((await run('docker port web')).output).toMatch(/80\/tcp -> 0\.0\.0\.0:8080/);
+    expect((await run('docker rm -f web')).exitCode).toBe(0);
+  });
+
+  it('gives Docker\'s own error for an image it does not have', async () => {
+    const { exitCode, output } = await run('docker run no-such-image-here');
+    expect(exitCode).toBe(125);
+    expect(output).toContain("Unable to find image 'no-such-image-here:latest' locally");
+    expect(output).toMatch(/docker: Error response from daemon/);
+  });
+});
+
+describe('the guest machine', () => {
+  it('has the host\'s time after a restore', async () => {
+    const { output } = await run('date +%s');
+    expect(Math.abs(Number(output.trim()) - Date.now() / 1000)).toBeLessThan(60);
+  });
+
+  it('gives each console a real terminal whose size follows the page', async () => {
+    let text = '';
+    const stop = guest.on('console-output', ({ port, bytes }) => {
+      if (port === 1) text += new TextDecoder().decode(bytes);
+    });
+    guest.resizeConsole(1, 101, 31);
+    guest.writeConsole(1, 'echo "size=$(stty size) term=$TERM"\n');
+    await expect.poll(() => text, { timeout: 60_000, interval: 200 }).toMatch(/size=31 101 term=xterm-256color/);
+    stop();
+  });
+
+  it('refuses to reboot with a message instead of crashing the emulator', async () => {
+    const { exitCode, output } = await run('reboot');
+    expect(exitCode).toBe(1);
+    expect(output).toMatch(/can't reboot from inside/);
+  });
+});

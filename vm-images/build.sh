@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# npm run vm:build — builds every asset the page and the harness need into public/vm/.
+# Runs as root on Debian/Ubuntu (mmdebstrap, chroot, mkfs). Each step's output is cached
+# under $BERTH_CACHE keyed by the hash of its inputs; an unchanged input skips the step.
+#
+# Outputs (public/vm/, git-ignored):
+#   manifest.json                 build id, content-hashed files, emulator options, catalog
+#   bios-*.bin vgabios-*.bin      SeaBIOS from Debian's seabios
+#   vmlinuz-* initrd-*.img        Debian's i386 686 kernel and a busybox initramfs
+#   state-*.bin.zst               v86 state taken after boot with dockerd answering
+#   chunks/*.zst                  the root disk in 256 KiB zstd chunks, loaded lazily
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+ROOT_DIR="$(cd "$VM_IMAGES_DIR/.." && pwd)"
+PUBLIC_VM="$ROOT_DIR/public/vm"
+TSX=("$ROOT_DIR/node_modules/.bin/tsx")
+started=$SECONDS
+
+if [ "$(id -u)" -ne 0 ]; then
+  exec sudo -E env "PATH=$PATH" "HOME=$HOME" bash "$0" "$@"
+fi
+
+# --- Host tools -------------------------------------------------------------------------
+host_packages=(mmdebstrap seabios zstd e2fsprogs cpio xz-utils)
+missing=()
+for p in "${host_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ] || ! dpkg --print-foreign-architectures | grep -qx i386; then
+  log "installing host packages: ${missing[*]:-(none)}, i386 architecture"
+  dpkg --add-architecture i386
+  # The security suite's i386 index sometimes fails its size check; the rest is usable.
+  apt-get update -qq || log "warning: apt-get update reported errors (continuing with the indexes that loaded)"
+  [ ${#missing[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+[ -x "${TSX[0]}" ] || (cd "$ROOT_DIR" && npm ci --no-audit --no-fund)
+
+# --- Steps ------------------------------------------------------------------------------
+# Each step: compute its hash, skip if cached, else build into a fresh folder and mark it.
+run_step() { # NAME HASH COMMAND...
+  local name=$1 hash=$2; shift 2
+  local dir; dir=$(step_dir "$name" "$hash")
+  if step_done "$dir"; then
+    log "$name: cached ($hash)"
+  else
+    log "$name: building ($hash)"
+    rm -rf "$dir"; mkdir -p "$dir"
+    local t=$SECONDS
+    "$@" "$dir" >&2
+    mark_done "$dir"
+    log "$name: built in $((SECONDS - t)) s"
+  fi
+  printf '%s' "$dir"
+}
+
+rootfs_hash=$(hash_inputs "$VM_IMAGES_DIR/rootfs/packages.txt" "$VM_IMAGES_DIR/rootfs/build.sh" "$VM_IMAGES_DIR/lib.sh")
+rootfs_dir=$(run_step rootfs "$rootfs_hash" bash "$VM_IMAGES_DIR/rootfs/build.sh")
+
+kernel_hash=$(HASH_EXTRA="$rootfs_hash" hash_inputs "$VM_IMAGES_DIR/initramfs")
+kernel_dir=$(run_step kernel "$kernel_hash" bash "$VM_IMAGES_DIR/initramfs/build.sh" "$rootfs_dir/rootfs.tar")
+kver=$(cat "$kernel_dir/kernel-version")
+
+image_dirs=()
+image_hashes=""
+for image in debian busybox; do
+  h=$(hash_inputs "$VM_IMAGES_DIR/images/$image" "$VM_IMAGES_DIR/lib.sh")
+  image_dirs+=("$(run_step "image-$image" "$h" bash "$VM_IMAGES_DIR/images/$image/build.sh")")
+  image_hashes+="$image=$h "
+done
+archive_hash=$(HASH_EXTRA="$image_hashes" hash_inputs "$VM_IMAGES_DIR/tools/image-archive.ts")
+build_archive() { "${TSX[@]}" "$VM_IMAGES_DIR/tools/image-archive.ts" "$1/images.tar" "${image_dirs[@]}"; }
+archive_dir=$(run_step image-archive "$archive_hash" build_archive)
+
+disk_hash=$(HASH_EXTRA="$rootfs_hash $kernel_hash $archive_hash" hash_inputs \
+  "$VM_IMAGES_DIR/disk" "$VM_IMAGES_DIR/rootfs/overlay" "$VM_IMAGES_DIR/emulator.json" "$VM_IMAGES_DIR/tools/provision.ts")
+bios=/usr/share/seabios/bios-256k.bin
+vga_bios=/usr/share/seabios/vgabios-stdvga.bin
+build_disk() {
+  bash "$VM_IMAGES_DIR/disk/build.sh" "$rootfs_dir/rootfs.tar" "$kver" "$1"
+  "${TSX[@]}" "$VM_IMAGES_DIR/tools/provision.ts" --disk "$1/disk.img" --images "$archive_dir/images.tar" \
+    --kernel "$kernel_dir/vmlinuz" --initrd "$kernel_dir/initrd.img" --bios "$bios" --vga-bios "$vga_bios" \
+    --catalog "$1/catalog.json" --image-dirs "$(IFS=,; echo "${image_dirs[*]}")"
+}
+disk_dir=$(run_step disk "$disk_hash" build_disk)
+
+chunks_hash=$(HASH_EXTRA="$disk_hash" hash_inputs "$VM_IMAGES_DIR/tools/chunk-disk.ts")
+build_chunks() { "${TSX[@]}" "$VM_IMAGES_DIR/tools/chunk-disk.ts" --disk "$disk_dir/disk.img" --out "$1" --layout "$1/layout.json"; }
+chunks_dir=$(run_step chunks "$chunks_hash" build_chunks)
+
+v86_version=$(node -p "require('$ROOT_DIR/node_modules/v86/package.json').version")
+seabios_version=$(dpkg-query -W -f='${Version}' seabios)
+state_hash=$(HASH_EXTRA="$chunks_hash $kernel_hash v86=$v86_version seabios=$seabios_version" hash_inputs \
+  "$VM_IMAGES_DIR/emulator.json" "$VM_IMAGES_DIR/tools/save-state.ts")
+build_state() {
+  # The state boots from the chunks exactly as the page does, so they sit beside it.
+  cp -al "$chunks_dir/chunks" "$1/chunks"
+  "${TSX[@]}" "$VM_IMAGES_DIR/tools/save-state.ts" --out "$1" --layout "$chunks_dir/layout.json" \
+    --kernel "$kernel_dir/vmlinuz" --initrd "$kernel_dir/initrd.img" --bios "$bios" --vga-bios "$vga_bios" \
+    --catalog "$disk_dir/catalog.json" --packages "$rootfs_dir/packages.tsv" --kernel-version "$kver" \
+    --build-id "$state_hash"
+}
+state_dir=$(run_step state "$state_hash" build_state)
+
+# --- Publish ----------------------------------------------------------------------------
+# Replace public/vm as a whole (hard links, no copies) so no file of an older build stays.
+rm -rf "$PUBLIC_VM.new"
+mkdir -p "$(dirname "$PUBLIC_VM")"
+cp -al "$state_dir" "$PUBLIC_VM.new" 2>/dev/null || cp -a "$state_dir" "$PUBLIC_VM.new"
+rm -f "$PUBLIC_VM.new/.done"
+rm -rf "$PUBLIC_VM.old"; [ -d "$PUBLIC_VM" ] && mv "$PUBLIC_VM" "$PUBLIC_VM.old"
+mv "$PUBLIC_VM.new" "$PUBLIC_VM"; rm -rf "$PUBLIC_VM.old"
+if [ -n "${SUDO_UID:-}" ]; then chown -R "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$PUBLIC_VM"; fi
+
+log "build $state_hash in public/vm ($(du -sh --apparent-size "$PUBLIC_VM" | cut -f1)) after $((SECONDS - started)) s:"
+(cd "$PUBLIC_VM" && ls -1 | grep -v '^chunks$' | sed 's/^/  /'; echo "  chunks/ ($(ls chunks | wc -l) files)")
