@@ -1,0 +1,118 @@
+/**
+ * The first thing a person sees: open the page, get a root prompt in a real Linux with
+ * Docker, and use several terminals as on a local machine.
+ */
+import { createHash } from 'node:crypto';
+import { expect, test, type Page } from '@playwright/test';
+import { PROMPT, pressInto, runInTerminal, terminalLines, terminalSize, terminalText, typeInto, waitForPrompt } from './terminal';
+
+test.describe.serial('the playground', () => {
+  let page: Page;
+
+  test.beforeAll(async ({ browser }) => {
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  });
+
+  test.afterAll(async () => {
+    await page.close();
+  });
+
+  test('opens at a root prompt with named boot steps on the way', async () => {
+    await page.goto('./');
+    await expect(page.getByRole('status')).toBeVisible();
+    await waitForPrompt(page, 0);
+    await expect(page.getByTestId('vm-status')).toHaveAttribute('data-status', 'ready');
+  });
+
+  test('runs a container: docker run --rm debian echo hello', async () => {
+    const { output, exitCode } = await runInTerminal(page, 0, 'docker run --rm debian echo hello');
+    expect(exitCode).toBe(0);
+    expect(output.split('\n').map((l) => l.trim())).toContain('hello');
+  });
+
+  test('lists the namespaces with lsns', async () => {
+    const { output, exitCode } = await runInTerminal(page, 0, 'lsns');
+    expect(exitCode).toBe(0);
+    for (const type of ['mnt', 'uts', 'ipc', 'pid', 'net', 'user', 'cgroup']) expect(output).toMatch(new RegExp(`\\b${type}\\b`));
+  });
+
+  test('shows the top container from a second terminal while top runs in the first', async () => {
+    await typeInto(page, 0, 'docker run -t --name topper debian top\n');
+    await expect.poll(async () => (await terminalLines(page, 0)).some((l) => /^\s*PID\s+USER\s+PR/.test(l)), { intervals: [250] }).toBe(true);
+
+    await page.getByTestId('new-terminal').click();
+    await waitForPrompt(page, 1);
+    const { output, exitCode } = await runInTerminal(page, 1, 'docker ps');
+    expect(exitCode).toBe(0);
+    expect(output).toMatch(/"top"\s+.*\s+topper\s*$/m);
+
+    // top fills the terminal it runs in: its last task rows reach the bottom line.
+    await page.getByTestId('tab-0').click();
+    const { rows } = await terminalSize(page, 0);
+    const screen = (await terminalLines(page, 0)).slice(-rows);
+    expect(screen.filter((l) => /^\s*PID\s+USER/.test(l))).toHaveLength(1);
+
+    // Ctrl-C stops it and the prompt comes back.
+    await pressInto(page, 0, 'Control+C');
+    await expect.poll(async () => (await terminalLines(page, 0)).slice(-3).join('\n'), { intervals: [250] }).toContain(PROMPT);
+    await runInTerminal(page, 1, 'docker rm -f topper');
+  });
+
+  test('stty size follows the terminal when the window is resized', async () => {
+    const before = await terminalSize(page, 0);
+    let result = await runInTerminal(page, 0, 'stty size');
+    expect(result.output.trim()).toBe(`${before.rows} ${before.cols}`);
+
+    await page.setViewportSize({ width: 1000, height: 600 });
+    await expect.poll(async () => (await terminalSize(page, 0)).cols, { intervals: [100] }).toBeLessThan(before.cols);
+    const after = await terminalSize(page, 0);
+    expect(after.rows).toBeLessThan(before.rows);
+    result = await runInTerminal(page, 0, 'stty size');
+    expect(result.output.trim()).toBe(`${after.rows} ${after.cols}`);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  test('a 200 KB paste arrives intact', async () => {
+    const line = 'The quick brown fox jumps over the lazy dog 0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+    const lines = Array.from({ length: Math.ceil(200_000 / (line.length + 1)) }, (_, i) => `${i.toString().padStart(5, '0')} ${line}`);
+    const text = `${lines.join('\n')}\n`;
+    const expected = createHash('sha256').update(text).digest('hex');
+
+    await typeInto(page, 0, 'cat > /tmp/paste.txt\n');
+    await page.evaluate((text) => {
+      const element = document.querySelector('[data-testid="terminal-0"]') as HTMLElement & { xterm?: { paste(data: string): void } };
+      // Pastes the way the browser's paste event does (bracketed-paste aware), through onData.
+      element.xterm!.paste(text);
+    }, text);
+    await pressInto(page, 0, 'Control+D');
+    const { output } = await runInTerminal(page, 0, 'sha256sum < /tmp/paste.txt; wc -c < /tmp/paste.txt');
+    expect(output).toContain(expected);
+    expect(output).toMatch(new RegExp(`^${Buffer.byteLength(text)}$`, 'm'));
+  });
+});
+
+test('the guest dying shows a banner with the last console lines and a way to start fresh', async ({ page }) => {
+  await page.goto('./');
+  await waitForPrompt(page, 0);
+  await typeInto(page, 0, 'echo c > /proc/sysrq-trigger\n');
+  const banner = page.getByTestId('fault-banner');
+  await expect(banner).toBeVisible();
+  await expect(banner).toContainText('The guest kernel panicked');
+  await banner.getByText('Last lines from the kernel console').click();
+  await expect(banner.locator('pre')).toContainText('Kernel panic');
+
+  await banner.getByRole('button', { name: 'Start fresh' }).click();
+  await expect(page.getByTestId('fault-banner')).toBeHidden();
+  await waitForPrompt(page, 0);
+  const { output } = await runInTerminal(page, 0, 'echo back again');
+  expect(output).toContain('back again');
+});
+
+test('a failed download says what failed and offers to boot fresh', async ({ page }) => {
+  await page.context().route('**/state-*.bin.zst', (route) => route.fulfill({ status: 404, body: 'not here' }));
+  await page.goto('./');
+  await expect(page.getByTestId('boot-error')).toContainText(/state-[0-9a-f]+\.bin\.zst: the server answered 404/);
+  await expect(page.getByRole('button', { name: 'Boot fresh instead' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Try again' })).toBeVisible();
+  expect(await terminalText(page, 0)).toBe('');
+});

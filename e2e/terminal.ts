@@ -1,0 +1,77 @@
+/**
+ * Driving the page's terminals as a person would: type, then wait for what the terminal
+ * shows, read from xterm's own buffer. Each command gets a unique end marker carrying its
+ * exit code, so a test waits for exactly that command to finish and never sleeps.
+ */
+import { expect, type Page } from '@playwright/test';
+
+export const PROMPT = 'root@berth:~#';
+
+/** The text in a terminal's buffer (scrollback included), one string per line; lines the
+ * terminal wrapped because they were wider than it are joined back. */
+export function terminalLines(page: Page, port: number): Promise<string[]> {
+  return page.evaluate((port) => {
+    const element = document.querySelector(`[data-testid="terminal-${port}"]`) as HTMLElement & {
+      xterm?: {
+        buffer: { active: { length: number; getLine(i: number): { isWrapped: boolean; translateToString(trim: boolean): string } | undefined } };
+      };
+    };
+    const buffer = element?.xterm?.buffer.active;
+    if (!buffer) return [];
+    const lines: string[] = [];
+    for (let i = 0; i < buffer.length; i++) {
+      const line = buffer.getLine(i);
+      if (!line) continue;
+      if (line.isWrapped && lines.length) lines[lines.length - 1] += line.translateToString(true);
+      else lines.push(line.translateToString(true));
+    }
+    return lines;
+  }, port);
+}
+
+export async function terminalText(page: Page, port: number): Promise<string> {
+  return (await terminalLines(page, port)).join('\n');
+}
+
+export async function terminalSize(page: Page, port: number): Promise<{ cols: number; rows: number }> {
+  return page.evaluate((port) => {
+    const element = document.querySelector(`[data-testid="terminal-${port}"]`) as HTMLElement & { xterm?: { cols: number; rows: number } };
+    return { cols: element.xterm!.cols, rows: element.xterm!.rows };
+  }, port);
+}
+
+export async function waitForPrompt(page: Page, port: number): Promise<void> {
+  await expect.poll(() => terminalText(page, port), { message: `prompt in terminal ${port + 1}`, intervals: [250] }).toContain(PROMPT);
+}
+
+/** Types keys into a terminal the way a keyboard does (through xterm's input handling). */
+export async function typeInto(page: Page, port: number, text: string): Promise<void> {
+  await page.getByTestId(`tab-${port}`).click();
+  await page.locator(`[data-testid="terminal-${port}"] textarea`).focus();
+  await page.keyboard.type(text);
+}
+
+/** Presses a key chord (for example Control+C) in a terminal. */
+export async function pressInto(page: Page, port: number, key: string): Promise<void> {
+  await page.getByTestId(`tab-${port}`).click();
+  await page.locator(`[data-testid="terminal-${port}"] textarea`).focus();
+  await page.keyboard.press(key);
+}
+
+let markerCount = 0;
+
+/**
+ * Runs a command line in a terminal and resolves with what it printed (between the
+ * command's echo and its end marker) and its exit code.
+ */
+export async function runInTerminal(page: Page, port: number, command: string): Promise<{ output: string; exitCode: number }> {
+  const marker = `END${Date.now().toString(36)}${markerCount++}`;
+  await typeInto(page, port, `${command}; echo "${marker}=$?"\n`);
+  const pattern = new RegExp(`^${marker}=(\\d+)\\s*$`, 'm');
+  await expect.poll(() => terminalText(page, port), { message: `\`${command}\` to finish`, intervals: [250] }).toMatch(pattern);
+  const text = await terminalText(page, port);
+  const end = text.search(pattern);
+  const echo = text.lastIndexOf(`${marker}=$?"`, end);
+  const output = text.slice(text.indexOf('\n', echo) + 1, end);
+  return { output, exitCode: Number(pattern.exec(text)![1]) };
+}
