@@ -83,7 +83,7 @@ export async function measureGuest(log: (line: string) => void): Promise<GuestFi
   commands.push(await measureCommand(guest, 'docker logs bench-exec', 5));
   const agent = await measureCommand(guest, 'true', 5);
 
-  const loop = await measureCommand(guest, 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done', 3);
+  const loop = await measureCommand(guest, 'i=0; while [ $i -lt 50000 ]; do i=$((i+1)); done', 3);
   await guest.exec('docker rm -f bench-exec');
   await guest.destroy();
 

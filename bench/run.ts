@@ -1,40 +1,50 @@
 /**
- * npm run bench — prints the figures as a table and writes them to
- * bench/results/<date>-guest.json. Timings are never asserted; they are recorded.
+ * npm run bench — measures the guest under Node and the page in Chromium in one run,
+ * prints a table, and writes bench/results/<date>-guest.json and <date>-page.json.
+ * Timings are recorded, never asserted. Needs `npm run build` (done here) and public/vm.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { measureGuest } from './guest';
+import { measureGuest, type CommandFigure } from './guest';
+import { measurePage } from './page';
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 const s = (seconds: number) => `${seconds.toFixed(1)} s`;
+const log = (line: string) => console.error(`bench: ${line}`);
+const commandRow = (where: string, c: CommandFigure): [string, string] => [
+  `${where} \`${c.command}\` first / median of next ${c.runs.length - 1}`,
+  `${s(c.first.seconds)} (${c.first.minstr.toFixed(0)} M instr) / ${s(c.median.seconds)} (${c.median.minstr.toFixed(0)} M instr)`,
+];
 
-const figures = await measureGuest((line) => console.error(`bench: ${line}`));
+execFileSync('npx', ['vite', 'build'], { stdio: 'ignore' });
+const guest = await measureGuest(log);
+const page = await measurePage(log);
 
 const rows: [string, string][] = [
-  ['cold boot to prompt (Node)', s(figures.coldBootToPromptSeconds)],
-  ['cold boot to dockerd ready', s(figures.coldBootDockerReadySeconds)],
-  ['disk read until the cold prompt', mib(figures.coldBootDiskBytesToPrompt)],
-  ['restore to a usable prompt', s(figures.restoreToPromptSeconds)],
-  ['disk read until the restored prompt', mib(figures.restoreDiskBytesToPrompt)],
-  ['state size raw / zstd', `${mib(figures.stateBytesRaw)} / ${mib(figures.stateBytesCompressed)}`],
-  ['disk chunks stored (zstd)', mib(figures.diskStoredBytes)],
-  ['guest speed, shell loop', `${figures.shellLoopMips.toFixed(0)} MIPS`],
-  ['agent overhead per command', `${figures.agentOverheadMinstr.toFixed(1)} M instr`],
+  ['Node: cold boot to prompt', s(guest.coldBootToPromptSeconds)],
+  ['Node: cold boot to dockerd ready', s(guest.coldBootDockerReadySeconds)],
+  ['Node: disk read until the cold prompt', mib(guest.coldBootDiskBytesToPrompt)],
+  ['Node: restore to a usable prompt', s(guest.restoreToPromptSeconds)],
+  ['Node: disk read until the restored prompt', mib(guest.restoreDiskBytesToPrompt)],
+  ['state size raw / zstd', `${mib(guest.stateBytesRaw)} / ${mib(guest.stateBytesCompressed)}`],
+  ['disk chunks stored (zstd)', mib(guest.diskStoredBytes)],
+  ['agent overhead per command', `${guest.agentOverheadMinstr.toFixed(1)} M instr`],
+  ...guest.commands.map((c) => commandRow('Node:', c)),
+  ['Chromium: navigation to a usable prompt', s(page.navigationToPromptSeconds)],
+  ['Chromium: bytes downloaded before the prompt', mib(page.bytesBeforePrompt)],
+  ...page.commands.map((c) => commandRow('Chromium:', c)),
+  ['guest speed, shell loop: Node / Chromium', `${guest.shellLoopMips.toFixed(0)} / ${page.shellLoopMips.toFixed(0)} MIPS`],
 ];
-for (const c of figures.commands) {
-  rows.push([
-    `\`${c.command}\` first / median of next ${c.runs.length - 1}`,
-    `${s(c.first.seconds)} (${c.first.minstr.toFixed(0)} M) / ${s(c.median.seconds)} (${c.median.minstr.toFixed(0)} M)`,
-  ]);
-}
 const width = Math.max(...rows.map(([k]) => k.length));
 console.log(`| ${'measure'.padEnd(width)} | value |\n|${'-'.repeat(width + 2)}|-------|`);
 for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v} |`);
 
 const dir = join(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });
-const file = join(dir, `${new Date().toISOString().slice(0, 10)}-guest.json`);
-writeFileSync(file, JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, ...figures }, null, 2));
-console.error(`bench: wrote ${file}`);
+const date = new Date().toISOString().slice(0, 10);
+const meta = { measuredAt: new Date().toISOString(), node: process.version };
+writeFileSync(join(dir, `${date}-guest.json`), JSON.stringify({ ...meta, ...guest }, null, 2));
+writeFileSync(join(dir, `${date}-page.json`), JSON.stringify({ ...meta, ...page }, null, 2));
+log(`wrote bench/results/${date}-guest.json and ${date}-page.json`);
 process.exit(0);

@@ -21,7 +21,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # --- Host tools -------------------------------------------------------------------------
-host_packages=(mmdebstrap seabios zstd e2fsprogs cpio xz-utils)
+host_packages=(mmdebstrap seabios zstd e2fsprogs cpio xz-utils gcc)
 missing=()
 for p in "${host_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ] || ! dpkg --print-foreign-architectures | grep -qx i386; then
@@ -58,26 +58,34 @@ kernel_hash=$(HASH_EXTRA="$rootfs_hash" hash_inputs "$VM_IMAGES_DIR/initramfs")
 kernel_dir=$(run_step kernel "$kernel_hash" bash "$VM_IMAGES_DIR/initramfs/build.sh" "$rootfs_dir/rootfs.tar")
 kver=$(cat "$kernel_dir/kernel-version")
 
-image_dirs=()
-image_hashes=""
-for image in debian busybox; do
-  h=$(hash_inputs "$VM_IMAGES_DIR/images/$image" "$VM_IMAGES_DIR/lib.sh")
-  image_dirs+=("$(run_step "image-$image" "$h" bash "$VM_IMAGES_DIR/images/$image/build.sh")")
+# Images: the debian base first, since python, nginx and redis are layers on top of it.
+debian_hash=$(hash_inputs "$VM_IMAGES_DIR/images/debian" "$VM_IMAGES_DIR/lib.sh")
+debian_dir=$(run_step image-debian "$debian_hash" bash "$VM_IMAGES_DIR/images/debian/build.sh")
+preloaded_dirs=("$debian_dir")
+registry_dirs=()
+image_hashes="debian=$debian_hash "
+for image in busybox python hello-world nginx redis; do
+  h=$(HASH_EXTRA="$debian_hash" hash_inputs "$VM_IMAGES_DIR/images/$image" "$VM_IMAGES_DIR/lib.sh" "$VM_IMAGES_DIR/tools/layer-diff.ts")
+  dir=$(run_step "image-$image" "$h" bash "$VM_IMAGES_DIR/images/$image/build.sh" "$debian_dir")
+  if grep -q '"availability": "registry"' "$dir/image.json"; then registry_dirs+=("$dir"); else preloaded_dirs+=("$dir"); fi
   image_hashes+="$image=$h "
 done
 archive_hash=$(HASH_EXTRA="$image_hashes" hash_inputs "$VM_IMAGES_DIR/tools/image-archive.ts")
-build_archive() { "${TSX[@]}" "$VM_IMAGES_DIR/tools/image-archive.ts" "$1/images.tar" "${image_dirs[@]}"; }
+build_archive() { "${TSX[@]}" "$VM_IMAGES_DIR/tools/image-archive.ts" "$1/images.tar" "${preloaded_dirs[@]}"; }
 archive_dir=$(run_step image-archive "$archive_hash" build_archive)
+registry_hash=$(HASH_EXTRA="$image_hashes" hash_inputs "$VM_IMAGES_DIR/tools/registry-store.ts" "$VM_IMAGES_DIR/tools/image-archive.ts")
+build_registry() { "${TSX[@]}" "$VM_IMAGES_DIR/tools/registry-store.ts" --out "$1/store" --image-dirs "$(IFS=,; echo "${registry_dirs[*]}")"; }
+registry_dir=$(run_step registry "$registry_hash" build_registry)
 
-disk_hash=$(HASH_EXTRA="$rootfs_hash $kernel_hash $archive_hash" hash_inputs \
+disk_hash=$(HASH_EXTRA="$rootfs_hash $kernel_hash $archive_hash $registry_hash" hash_inputs \
   "$VM_IMAGES_DIR/disk" "$VM_IMAGES_DIR/rootfs/overlay" "$VM_IMAGES_DIR/emulator.json" "$VM_IMAGES_DIR/tools/provision.ts")
 bios=/usr/share/seabios/bios-256k.bin
 vga_bios=/usr/share/seabios/vgabios-stdvga.bin
 build_disk() {
-  bash "$VM_IMAGES_DIR/disk/build.sh" "$rootfs_dir/rootfs.tar" "$kver" "$1"
+  bash "$VM_IMAGES_DIR/disk/build.sh" "$rootfs_dir/rootfs.tar" "$kver" "$registry_dir/store" "$1"
   "${TSX[@]}" "$VM_IMAGES_DIR/tools/provision.ts" --disk "$1/disk.img" --images "$archive_dir/images.tar" \
     --kernel "$kernel_dir/vmlinuz" --initrd "$kernel_dir/initrd.img" --bios "$bios" --vga-bios "$vga_bios" \
-    --catalog "$1/catalog.json" --image-dirs "$(IFS=,; echo "${image_dirs[*]}")"
+    --catalog "$1/catalog.json" --image-dirs "$(IFS=,; echo "${preloaded_dirs[*]} ${registry_dirs[*]}" | tr ' ' ,)"
 }
 disk_dir=$(run_step disk "$disk_hash" build_disk)
 

@@ -74,3 +74,36 @@ first_existing() {
   for p in "$@"; do [ -e "$p" ] && { printf '%s' "$p"; return 0; }; done
   return 1
 }
+
+# mmdebstrap_image TARGET PACKAGES [EXTRA_MMDEBSTRAP_ARGS...] : a container image tree
+# (Debian bookworm i386 minbase plus PACKAGES, comma-separated), slimmed the same way for
+# every image so that derived images differ from the debian base only by what they add.
+mmdebstrap_image() {
+  local target=$1 packages=$2; shift 2
+  local mirror; mirror=$(debian_mirror)
+  local slim=(path-exclude=/usr/share/man/* path-exclude=/usr/share/locale/* path-include=/usr/share/locale/locale.alias
+              path-exclude=/usr/share/doc/* path-include=/usr/share/doc/*/copyright)
+  local dpkgopts=() s
+  for s in "${slim[@]}"; do dpkgopts+=("--dpkgopt=$s"); done
+  mmdebstrap --arch=i386 --variant=minbase --include="$packages" \
+    --aptopt='APT::Install-Recommends "false"' "${dpkgopts[@]}" \
+    --skip=output/dev --skip=output/mknod \
+    --customize-hook='mkdir -p "$1/etc/dpkg/dpkg.cfg.d" && printf "%s\n" '"${slim[*]}"' | tr " " "\n" > "$1/etc/dpkg/dpkg.cfg.d/berth-slim"' \
+    --customize-hook='if chroot "$1" dpkg -s usrmerge >/dev/null 2>&1; then chroot "$1" apt-get -y -qq purge --autoremove usrmerge; fi' \
+    "$@" \
+    --customize-hook='chroot "$1" dpkg-query -W -f="\${Package}\t\${Version}\n" > "$1/.berth-packages.tsv"' \
+    --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin "$1"/var/log/*.log "$1"/var/log/apt/* "$1"/var/cache/ldconfig/aux-cache "$1"/var/cache/debconf/*-old "$1"/var/lib/dpkg/*-old' \
+    --customize-hook='echo "deb '"$mirror"' bookworm main" > "$1/etc/apt/sources.list"' \
+    bookworm "$target" "deb $mirror bookworm main"
+}
+
+# derived_image_layer OUT BASE_LAYER_TAR FULL_TREE HISTORY : the layer FULL_TREE adds on
+# top of the debian base, written to OUT/layer.tar with its `docker history` line.
+derived_image_layer() {
+  local out=$1 base_tar=$2 full=$3 history=$4
+  local base; base=$(mktemp -d)
+  tar --numeric-owner -C "$base" -xf "$base_tar"
+  "$VM_IMAGES_DIR/../node_modules/.bin/tsx" "$VM_IMAGES_DIR/tools/layer-diff.ts" --base "$base" --full "$full" --out "$out/layer.tar" >&2
+  rm -rf "$base"
+  printf '%s\n' "$history" > "$out/layer.tar.history"
+}

@@ -50,9 +50,10 @@ export class VmSession {
         wasmUrl: new URL(v86WasmUrl, document.baseURI).href,
         from,
       });
-      if (this.status === 'booting') this.status = 'ready';
+      if ((this.status as SessionStatus) === 'booting') this.status = 'ready';
     } catch (error) {
-      if (this.status !== 'faulted') {
+      // A fault reported while booting already says more than the rejected boot call.
+      if ((this.status as SessionStatus) !== 'faulted') {
         this.status = 'boot-failed';
         this.bootError = (error as Error).message ?? String(error);
       }

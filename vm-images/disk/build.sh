@@ -2,10 +2,11 @@
 # The guest's root disk before provisioning: the root filesystem with the kernel's
 # modules pruned to what the guest uses, the overlay (init, agent, Docker settings)
 # on top, as a sparse raw ext4 image.
-# Input: $1 = rootfs.tar, $2 = kernel version.  Output: $OUT/disk.img
+# Input: $1 = rootfs.tar, $2 = kernel version, $3 = the guest registry's storage tree.
+# Output: $OUT/disk.img
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
-ROOTFS_TAR="$1"; KVER="$2"; OUT="$3"
+ROOTFS_TAR="$1"; KVER="$2"; REGISTRY_STORE="$3"; OUT="$4"
 DISK_SIZE="${BERTH_DISK_SIZE:-4G}"
 
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -27,7 +28,8 @@ rm -rf "$root"/var/lib/initramfs-tools "$root"/var/cache/debconf/*-old "$root"/v
 cp -a "$VM_IMAGES_DIR/rootfs/overlay/." "$root/"
 chown -R 0:0 "$root/etc/berth" "$root/usr/local/sbin" "$root/root"
 date +%s > "$root/etc/berth/build-time"
-mkdir -p "$root/workspace" "$root/var/lib/docker"
+mkdir -p "$root/workspace" "$root/var/lib/docker" "$root/var/lib/docker-registry"
+cp -a "$REGISTRY_STORE/." "$root/var/lib/docker-registry/"
 
 rm -f "$OUT/disk.img"
 truncate -s "$DISK_SIZE" "$OUT/disk.img"

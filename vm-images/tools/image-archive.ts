@@ -1,36 +1,44 @@
 /**
- * Builds one `docker load` archive (the `docker save` format) holding several
- * single-layer linux/386 images, each from a layer tar and an image.json written by
- * vm-images/images/<name>/build.sh. No Docker engine is needed on the build host:
+ * Builds one `docker load` archive (the `docker save` format) holding several linux/386
+ * images, each from its layer tars and an image.json written by
+ * vm-images/images/<name>/build.sh. A layer tar may have a `<tar>.history` file: the
+ * "created by" line `docker history` shows for it. No Docker engine is needed on the build host:
  * the guest's own dockerd loads the archive during provisioning.
  *
  *   tsx vm-images/tools/image-archive.ts OUT.tar IMAGE_DIR...
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 
 export interface ImageSpec {
   name: string;
   tags: string[];
-  layer: string;
+  /** Layer tars, bottom first: relative to the image's folder, or absolute (a shared base). */
+  layers: string[];
   source: string;
+  /** Where the guest keeps it: in Docker's store, or only in the guest's registry. */
+  availability?: 'preloaded' | 'registry';
   config: { Env?: string[]; Cmd?: string[]; Entrypoint?: string[]; WorkingDir?: string; ExposedPorts?: Record<string, object> };
   labels: Record<string, string>;
 }
 
-export function imageConfig(spec: ImageSpec, diffId: string, created: string): object {
+export function imageConfig(spec: ImageSpec, diffIds: string[], created: string, history: string[]): object {
   return {
     architecture: '386',
     os: 'linux',
     created,
     config: { ...spec.config, Labels: spec.labels },
-    history: [{ created, created_by: `berth vm-images: ${spec.source}` }],
-    rootfs: { type: 'layers', diff_ids: [diffId] },
+    history: history.map((createdBy) => ({ created, created_by: createdBy })),
+    rootfs: { type: 'layers', diff_ids: diffIds },
   };
+}
+
+export function readImageSpec(dir: string): ImageSpec {
+  return JSON.parse(readFileSync(join(dir, 'image.json'), 'utf8')) as ImageSpec;
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -44,17 +52,28 @@ export async function writeImageArchive(outTar: string, imageDirs: string[], cre
   try {
     const manifest = [];
     for (const dir of imageDirs) {
-      const spec = JSON.parse(readFileSync(join(dir, 'image.json'), 'utf8')) as ImageSpec;
-      const layerHash = await sha256File(join(dir, spec.layer));
-      mkdirSync(join(staging, layerHash), { recursive: true });
-      linkSync(join(dir, spec.layer), join(staging, layerHash, 'layer.tar'));
-      const config = JSON.stringify(imageConfig(spec, `sha256:${layerHash}`, created));
+      const spec = readImageSpec(dir);
+      const layerHashes: string[] = [];
+      const history: string[] = [];
+      for (const layer of spec.layers) {
+        const path = isAbsolute(layer) ? layer : join(dir, layer);
+        const layerHash = await sha256File(path);
+        layerHashes.push(layerHash);
+        // A base layer shared by several images goes into the archive once.
+        if (!existsSync(join(staging, layerHash))) {
+          mkdirSync(join(staging, layerHash), { recursive: true });
+          linkSync(path, join(staging, layerHash, 'layer.tar'));
+        }
+        const historyPath = `${path}.history`;
+        history.push(existsSync(historyPath) ? readFileSync(historyPath, 'utf8').trim() : `berth vm-images: ${spec.source}`);
+      }
+      const config = JSON.stringify(imageConfig(spec, layerHashes.map((h) => `sha256:${h}`), created, history));
       const configHash = createHash('sha256').update(config).digest('hex');
       writeFileSync(join(staging, `${configHash}.json`), config);
       manifest.push({
         Config: `${configHash}.json`,
         RepoTags: spec.tags.map((tag) => `${spec.name}:${tag}`),
-        Layers: [`${layerHash}/layer.tar`],
+        Layers: layerHashes.map((h) => `${h}/layer.tar`),
       });
     }
     writeFileSync(join(staging, 'manifest.json'), JSON.stringify(manifest));

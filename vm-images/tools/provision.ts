@@ -1,17 +1,20 @@
 /**
  * Provisioning: boots the fresh disk image once under the harness, lets the guest's own
- * dockerd load the preloaded images from a second disk, records the image catalog, then
- * stops dockerd cleanly so its store on the image is consistent.
+ * dockerd load the preloaded images from a second disk, checks that the guest's registry
+ * serves the others, records the image catalog, then stops dockerd cleanly so its store
+ * on the image is consistent.
  *
  *   tsx vm-images/tools/provision.ts --disk disk.img --images images.tar --kernel K --initrd I
  *       --bios B --vga-bios V --catalog OUT.json --image-dirs DIR,DIR
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { Guest } from '../../src/lib/vm/guest';
 import type { ImageEntry } from '../../src/lib/vm/manifest';
 import { localAssets } from '../../src/lib/vm/node/assets';
 import { FileDisk } from '../../src/lib/vm/node/file-disk';
 import { draftManifest, parseArgs, requireArgs } from './build-context';
+import { readImageSpec } from './image-archive';
 
 const args = parseArgs(process.argv.slice(2));
 requireArgs(args, ['disk', 'images', 'kernel', 'initrd', 'bios', 'vga-bios', 'catalog', 'image-dirs']);
@@ -46,15 +49,24 @@ try {
   if (load.exitCode !== 0) throw new Error(`docker load failed (exit ${load.exitCode})`);
   console.log(`provision: images loaded (${seconds()} s)`);
 
-  const specs = args['image-dirs'].split(',').map(
-    (dir) => JSON.parse(readFileSync(`${dir}/image.json`, 'utf8')) as { name: string; tags: string[]; source: string },
-  );
   const catalog: ImageEntry[] = [];
-  for (const spec of specs) {
-    const inspect = await guest.exec(`docker image inspect --format '{{.Size}} {{.Architecture}}' ${spec.name}:${spec.tags[0]}`);
-    const [size, arch] = inspect.output.trim().split(' ');
-    if (inspect.exitCode !== 0 || arch !== '386') throw new Error(`image ${spec.name} did not load as linux/386: ${inspect.output}`);
-    catalog.push({ name: spec.name, tags: spec.tags, size: Number(size), source: spec.source, availability: 'preloaded' });
+  for (const dir of args['image-dirs'].split(',')) {
+    const spec = readImageSpec(dir);
+    const availability = spec.availability ?? 'preloaded';
+    if (availability === 'preloaded') {
+      const inspect = await guest.exec(`docker image inspect --format '{{.Size}} {{.Architecture}}' ${spec.name}:${spec.tags[0]}`);
+      const [size, arch] = inspect.output.trim().split(' ');
+      if (inspect.exitCode !== 0 || arch !== '386') throw new Error(`image ${spec.name} did not load as linux/386: ${inspect.output}`);
+      catalog.push({ name: spec.name, tags: spec.tags, size: Number(size), source: spec.source, availability });
+    } else {
+      const tags = await guest.exec(`curl -fsS http://127.0.0.1:5000/v2/library/${spec.name}/tags/list`);
+      if (tags.exitCode !== 0 || !spec.tags.every((tag) => tags.output.includes(`"${tag}"`))) {
+        throw new Error(`the guest registry does not serve ${spec.name}: ${tags.output}`);
+      }
+      // What `docker images` will show once pulled: the layers' unpacked size.
+      const size = spec.layers.reduce((n, layer) => n + statSync(isAbsolute(layer) ? layer : join(dir, layer)).size, 0);
+      catalog.push({ name: spec.name, tags: spec.tags, size, source: spec.source, availability });
+    }
   }
   const listing = await guest.exec('docker images');
   process.stdout.write(listing.output);

@@ -325,8 +325,14 @@ export class Guest {
     });
   }
 
-  private waitForEmulatorLoaded(): Promise<void> {
-    return new Promise((resolve) => this.emulator.add_listener('emulator-loaded', () => resolve()));
+  private waitForEmulatorLoaded(timeoutMs = 60_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`The emulator did not load within ${timeoutMs / 1000} s (its wasm could not be compiled or fetched).`)), timeoutMs);
+      this.emulator.add_listener('emulator-loaded', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   private emit<K extends keyof GuestEvents>(name: K, event: GuestEvents[K]): void {

@@ -34,7 +34,8 @@ cat > "$OUT/image.json" <<JSON
 {
   "name": "busybox",
   "tags": ["latest"],
-  "layer": "layer.tar",
+  "layers": ["layer.tar"],
+  "availability": "preloaded",
   "source": "Debian's busybox-static $version for i386",
   "config": {
     "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],

@@ -1,35 +1,25 @@
 #!/usr/bin/env bash
 # The `debian` image (tags latest, 12, bookworm): Debian bookworm minbase for i386, plus
-# procps so `top` and `ps` work in it, as the tutorial uses them.
-# Output: $OUT/layer.tar, $OUT/image.json (what image-archive.ts needs).
+# procps so `top` and `ps` work in it, as the tutorial uses them. Its layer is the base
+# the python, nginx and redis images build on.
+# Output: $OUT/layer.tar, $OUT/image.json, $OUT/packages.tsv.
 set -euo pipefail
 source "$(dirname "$0")/../../lib.sh"
 OUT="$1"
-mkdir -p "$OUT"
-mirror=$(debian_mirror)
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 
-mmdebstrap --arch=i386 --variant=minbase --include=procps \
-  --aptopt='APT::Install-Recommends "false"' \
-  --dpkgopt='path-exclude=/usr/share/man/*' \
-  --dpkgopt='path-exclude=/usr/share/locale/*' \
-  --dpkgopt='path-include=/usr/share/locale/locale.alias' \
-  --dpkgopt='path-exclude=/usr/share/doc/*' \
-  --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-  --customize-hook='mkdir -p "$1/etc/dpkg/dpkg.cfg.d" && printf "%s\\n" "path-exclude=/usr/share/man/*" "path-exclude=/usr/share/locale/*" "path-include=/usr/share/locale/locale.alias" "path-exclude=/usr/share/doc/*" "path-include=/usr/share/doc/*/copyright" > "$1/etc/dpkg/dpkg.cfg.d/berth-slim"' \
-  --skip=output/dev --skip=output/mknod \
-  --customize-hook='if chroot "$1" dpkg -s usrmerge >/dev/null 2>&1; then chroot "$1" apt-get -y -qq purge --autoremove usrmerge; fi' \
-  --customize-hook='chroot "$1" dpkg-query -W -f="\${Package}\t\${Version}\n" > "$1/.pkgs"' \
-  --customize-hook='mv "$1/.pkgs" '"$OUT/packages.tsv" \
-  --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin "$1"/var/log/*.log "$1"/var/cache/ldconfig/aux-cache' \
-  --customize-hook='echo "deb '"$mirror"' bookworm main" > "$1/etc/apt/sources.list"' \
-  bookworm "$OUT/layer.tar" "deb $mirror bookworm main"
+mmdebstrap_image "$work/tree" procps
+mv "$work/tree/.berth-packages.tsv" "$OUT/packages.tsv"
+tar --numeric-owner -C "$work/tree" -cf "$OUT/layer.tar" .
+printf '%s\n' "mmdebstrap --variant=minbase --include=procps bookworm (i386, Debian packages)" > "$OUT/layer.tar.history"
 
 base_files=$(awk '$1=="base-files" {print $2}' "$OUT/packages.tsv")
 cat > "$OUT/image.json" <<JSON
 {
   "name": "debian",
   "tags": ["latest", "12", "bookworm"],
-  "layer": "layer.tar",
+  "layers": ["layer.tar"],
+  "availability": "preloaded",
   "source": "Debian bookworm (12) minbase for i386 with procps, from Debian packages (base-files $base_files, $(wc -l < "$OUT/packages.tsv") packages)",
   "config": {
     "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],

@@ -1,0 +1,90 @@
+/**
+ * Page figures in Debian's Chromium (worker mode, the production build served locally):
+ * navigation to a usable prompt, bytes fetched before it, `docker run` in the page and
+ * the guest's speed there.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chromium, type Page } from '@playwright/test';
+import { chromiumLaunchOptions } from '../playwright.config';
+import type { CommandFigure } from './guest';
+
+export interface PageFigures {
+  navigationToPromptSeconds: number;
+  bytesBeforePrompt: number;
+  shellLoopMips: number;
+  commands: CommandFigure[];
+}
+
+const PORT = 4179;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function startServer(): Promise<ChildProcess> {
+  const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(PORT), '--strictPort'], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${PORT}/`)).ok) return server;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  server.kill();
+  throw new Error('vite preview did not start');
+}
+
+async function measureInPage(page: Page, command: string, times: number): Promise<CommandFigure> {
+  const runs = await page.evaluate(
+    async ({ command, times }) => {
+      const { session } = (window as unknown as { berth: { session: { exec(c: string, t?: number): Promise<{ exitCode: number; output: string }>; instructions(): Promise<number> } } }).berth;
+      const runs = [];
+      for (let i = 0; i < times; i++) {
+        const before = await session.instructions();
+        const started = performance.now();
+        const result = await session.exec(command, 10 * 60_000);
+        const seconds = (performance.now() - started) / 1000;
+        if (result.exitCode !== 0) throw new Error(`${command} failed: ${result.output}`);
+        runs.push({ seconds, minstr: ((await session.instructions()) - before) / 1e6 });
+      }
+      return runs;
+    },
+    { command, times },
+  );
+  const warm = runs.slice(1);
+  return {
+    command,
+    runs,
+    first: runs[0],
+    median: warm.length ? { seconds: median(warm.map((r) => r.seconds)), minstr: median(warm.map((r) => r.minstr)) } : runs[0],
+  };
+}
+
+export async function measurePage(log: (line: string) => void): Promise<PageFigures> {
+  const server = await startServer();
+  const browser = await chromium.launch({ ...chromiumLaunchOptions, headless: true });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    log('page: navigation to prompt…');
+    const started = Date.now();
+    await page.goto(`http://127.0.0.1:${PORT}/`);
+    await page.waitForFunction(
+      () => (window as unknown as { berth?: { session: { status: string } } }).berth?.session.status === 'ready',
+      null,
+      { timeout: 5 * 60_000, polling: 50 },
+    );
+    const navigationToPromptSeconds = (Date.now() - started) / 1000;
+    // Page assets as the browser counted them, plus what the worker fetched for the VM.
+    const bytesBeforePrompt = await page.evaluate(() => {
+      const pageBytes = performance.getEntriesByType('resource').reduce((n, e) => n + ((e as PerformanceResourceTiming).transferSize || 0), 0);
+      const navigation = (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined)?.transferSize ?? 0;
+      const vm = (window as unknown as { berth: { session: { bootResult: { bytesFetched: number } } } }).berth.session.bootResult.bytesFetched;
+      return pageBytes + navigation + vm;
+    });
+    log('page: docker run --rm debian true ×6…');
+    const commands = [await measureInPage(page, 'docker run --rm debian true', 6), await measureInPage(page, 'docker ps', 5)];
+    const loop = await measureInPage(page, 'i=0; while [ $i -lt 50000 ]; do i=$((i+1)); done', 3);
+    return { navigationToPromptSeconds, bytesBeforePrompt, shellLoopMips: loop.median.minstr / loop.median.seconds, commands };
+  } finally {
+    await browser.close();
+    server.kill();
+  }
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Before `npm test`: the end-to-end tests drive Debian's Chromium, and every test needs the
+# guest build in public/vm. Install or build what is missing; never download a browser.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+  echo "test-deps: installing Debian's chromium for the end-to-end tests"
+  as_root apt-get update -qq || echo "test-deps: apt-get update reported errors (continuing)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+[ -d node_modules/.bin ] || npm ci --no-audit --no-fund
+[ -f public/vm/manifest.json ] || npm run vm:build

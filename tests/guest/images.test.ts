@@ -1,0 +1,150 @@
+/**
+ * The tutorial's images, offline: Python with pip, the Flask app built and answering,
+ * the layer cache on a rebuild, pulls from the guest's own registry, nginx, compose with
+ * web + redis, and a push to localhost:5000.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Guest } from '../../src/lib/vm/guest';
+import { bootLocalGuest } from '../../src/lib/vm/node/boot';
+
+let guest: Guest;
+
+beforeAll(async () => {
+  guest = await bootLocalGuest();
+});
+
+afterAll(async () => {
+  await guest?.destroy();
+});
+
+const run = (command: string) => guest.exec(command, { timeoutMs: 15 * 60_000 });
+
+/** Writes a file in the guest (contents passed as base64, so any text is safe). */
+async function writeGuestFile(path: string, content: string): Promise<void> {
+  const encoded = Buffer.from(content).toString('base64');
+  const result = await run(`mkdir -p "$(dirname ${path})" && echo ${encoded} | base64 -d > ${path}`);
+  expect(result.exitCode).toBe(0);
+}
+
+/** Fetches a URL from inside the guest, retrying while the server starts. */
+const fetchInGuest = (url: string) =>
+  run(`for i in $(seq 1 60); do curl -fsS ${url} && exit 0; sleep 1; done; exit 1`);
+
+const flaskApp = (greeting: string) => `from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.route("/")
+def hello():
+    return "${greeting}"
+
+
+if __name__ == "__main__":
+    app.run(host="0.0.0.0", port=5000)
+`;
+
+describe('python', () => {
+  it('is Debian\'s Python 3.11 with pip that installs offline', async () => {
+    const version = await run('docker run --rm python:3.11 python --version');
+    expect(version.output).toMatch(/^Python 3\.11\./m);
+    const pip = await run('docker run --rm python:3.11 pip install redis requests');
+    expect(pip.exitCode).toBe(0);
+    expect(pip.output).toMatch(/Successfully installed .*redis-/);
+    expect(pip.output).toMatch(/Successfully installed .*requests-/);
+    expect(pip.output).not.toMatch(/externally-managed-environment/);
+  });
+
+  it('builds and runs the tutorial\'s Flask app, then rebuilds from the cache', async () => {
+    await writeGuestFile('/workspace/flask/app.py', flaskApp('hello world!'));
+    await writeGuestFile(
+      '/workspace/flask/Dockerfile',
+      'FROM python:3.11\nRUN pip install flask\nCMD ["python","app.py"]\nCOPY app.py /app.py\n',
+    );
+    const build = await run('cd /workspace/flask && docker build -t flask-app .');
+    expect(build.exitCode).toBe(0);
+    expect(build.output).toMatch(/Successfully installed .*[Ff]lask-2/);
+    expect(build.output).toMatch(/Successfully tagged flask-app:latest/);
+
+    expect((await run('docker run -p5001:5000 -d --name flask-container flask-app')).exitCode).toBe(0);
+    const page = await fetchInGuest('http://127.0.0.1:5001/');
+    expect(page.output).toBe('hello world!');
+    const logs = await run('docker logs flask-container');
+    expect(logs.output).toMatch(/"GET \/ HTTP\/1\.1" 200/);
+
+    await writeGuestFile('/workspace/flask/app.py', flaskApp('hello again!'));
+    const rebuild = await run('cd /workspace/flask && docker build -t flask-app .');
+    expect(rebuild.exitCode).toBe(0);
+    // The pip step comes from the cache; only the COPY of app.py runs again.
+    expect(rebuild.output).toMatch(/RUN pip install flask\n ---> Using cache/);
+    expect(rebuild.output).not.toMatch(/Successfully installed/);
+    await run('docker rm -f flask-container && docker run -p5001:5000 -d --name flask-container flask-app');
+    expect((await fetchInGuest('http://127.0.0.1:5001/')).output).toBe('hello again!');
+    await run('docker rm -f flask-container');
+  });
+});
+
+describe('the guest registry', () => {
+  it('pulls hello-world on first use, with Docker\'s own progress', async () => {
+    const { exitCode, output } = await run('docker run hello-world');
+    expect(exitCode).toBe(0);
+    expect(output).toContain("Unable to find image 'hello-world:latest' locally");
+    expect(output).toContain('latest: Pulling from library/hello-world');
+    expect(output).toMatch(/Pull complete/);
+    expect(output).toContain('Status: Downloaded newer image for hello-world:latest');
+    expect(output).toContain('Hello from Docker, running inside Berth!');
+  });
+
+  it('serves nginx on a published port, pulling only what the debian base lacks', async () => {
+    const pull = await run('docker pull nginx');
+    expect(pull.exitCode).toBe(0);
+    expect(pull.output).toMatch(/: Already exists/);
+    expect((await run('docker run -d -p 8081:80 --name web1 nginx')).exitCode).toBe(0);
+    expect((await fetchInGuest('http://127.0.0.1:8081/')).output).toContain('Welcome to nginx!');
+    await run('docker rm -f web1');
+  });
+
+  it('takes a push to localhost:5000', async () => {
+    const push = await run('docker tag busybox localhost:5000/my-busybox && docker push localhost:5000/my-busybox');
+    expect(push.exitCode).toBe(0);
+    expect(push.output).toMatch(/latest: digest: sha256:[0-9a-f]{64}/);
+    const tags = await run('curl -fsS http://127.0.0.1:5000/v2/my-busybox/tags/list');
+    expect(tags.output).toContain('"latest"');
+  });
+});
+
+describe('docker compose', () => {
+  it('runs web + redis, and the web counter increments', async () => {
+    await writeGuestFile(
+      '/workspace/compose/app.py',
+      `from flask import Flask
+from redis import Redis
+
+app = Flask(__name__)
+redis = Redis(host="redis", port=6379)
+
+
+@app.route("/")
+def hello():
+    return "visits: %d" % redis.incr("hits")
+
+
+if __name__ == "__main__":
+    app.run(host="0.0.0.0", port=5000)
+`,
+    );
+    await writeGuestFile('/workspace/compose/Dockerfile', 'FROM python:3.11\nRUN pip install flask redis\nCOPY app.py /app.py\nCMD ["python","/app.py"]\n');
+    await writeGuestFile(
+      '/workspace/compose/docker-compose.yml',
+      'version: "3"\nservices:\n  web:\n    build: .\n    ports:\n      - "5002:5000"\n  redis:\n    image: redis\n',
+    );
+    const up = await run('cd /workspace/compose && docker-compose up -d');
+    expect(up.exitCode).toBe(0);
+    expect((await fetchInGuest('http://127.0.0.1:5002/')).output).toBe('visits: 1');
+    expect((await fetchInGuest('http://127.0.0.1:5002/')).output).toBe('visits: 2');
+    const ps = await run('cd /workspace/compose && docker-compose ps');
+    expect(ps.output).toMatch(/compose_web_1\s.*Up/);
+    expect(ps.output).toMatch(/compose_redis_1\s.*Up/);
+    expect((await run('cd /workspace/compose && docker-compose down')).exitCode).toBe(0);
+  });
+});
