@@ -10,6 +10,7 @@
 #   state-*.bin.zst               v86 state taken after boot with dockerd answering
 #   chunks/*.zst                  the root disk in 256 KiB zstd chunks, loaded lazily
 set -euo pipefail
+shopt -s inherit_errexit
 source "$(dirname "$0")/lib.sh"
 ROOT_DIR="$(cd "$VM_IMAGES_DIR/.." && pwd)"
 PUBLIC_VM="$ROOT_DIR/public/vm"
@@ -44,7 +45,12 @@ run_step() { # NAME HASH COMMAND...
     log "$name: building ($hash)"
     rm -rf "$dir"; mkdir -p "$dir"
     local t=$SECONDS
-    "$@" "$dir" >&2
+    # Explicit: errexit does not reach into the $(...) this runs in, and a failed step
+    # must never be marked done.
+    if ! "$@" "$dir" >&2; then
+      rm -rf "$dir"
+      die "$name failed (see the output above)"
+    fi
     mark_done "$dir"
     log "$name: built in $((SECONDS - t)) s"
   fi
@@ -66,7 +72,7 @@ registry_dirs=()
 image_hashes="debian=$debian_hash "
 for image in busybox python hello-world nginx redis; do
   h=$(HASH_EXTRA="$debian_hash" hash_inputs "$VM_IMAGES_DIR/images/$image" "$VM_IMAGES_DIR/lib.sh" "$VM_IMAGES_DIR/tools/layer-diff.ts")
-  dir=$(run_step "image-$image" "$h" bash "$VM_IMAGES_DIR/images/$image/build.sh" "$debian_dir")
+  dir=$(run_step "image-$image" "$h" env DEBIAN_IMAGE="$debian_dir" bash "$VM_IMAGES_DIR/images/$image/build.sh")
   if grep -q '"availability": "registry"' "$dir/image.json"; then registry_dirs+=("$dir"); else preloaded_dirs+=("$dir"); fi
   image_hashes+="$image=$h "
 done
@@ -81,8 +87,10 @@ disk_hash=$(HASH_EXTRA="$rootfs_hash $kernel_hash $archive_hash $registry_hash" 
   "$VM_IMAGES_DIR/disk" "$VM_IMAGES_DIR/rootfs/overlay" "$VM_IMAGES_DIR/emulator.json" "$VM_IMAGES_DIR/tools/provision.ts")
 bios=/usr/share/seabios/bios-256k.bin
 vga_bios=/usr/share/seabios/vgabios-stdvga.bin
+# Steps of several commands chain them with &&: run_step calls them inside an `if`, where
+# errexit does not apply.
 build_disk() {
-  bash "$VM_IMAGES_DIR/disk/build.sh" "$rootfs_dir/rootfs.tar" "$kver" "$registry_dir/store" "$1"
+  bash "$VM_IMAGES_DIR/disk/build.sh" "$rootfs_dir/rootfs.tar" "$kver" "$registry_dir/store" "$1" &&
   "${TSX[@]}" "$VM_IMAGES_DIR/tools/provision.ts" --disk "$1/disk.img" --images "$archive_dir/images.tar" \
     --kernel "$kernel_dir/vmlinuz" --initrd "$kernel_dir/initrd.img" --bios "$bios" --vga-bios "$vga_bios" \
     --catalog "$1/catalog.json" --image-dirs "$(IFS=,; echo "${preloaded_dirs[*]} ${registry_dirs[*]}" | tr ' ' ,)"
@@ -99,7 +107,7 @@ state_hash=$(HASH_EXTRA="$chunks_hash $kernel_hash v86=$v86_version seabios=$sea
   "$VM_IMAGES_DIR/emulator.json" "$VM_IMAGES_DIR/tools/save-state.ts")
 build_state() {
   # The state boots from the chunks exactly as the page does, so they sit beside it.
-  cp -al "$chunks_dir/chunks" "$1/chunks"
+  cp -al "$chunks_dir/chunks" "$1/chunks" &&
   "${TSX[@]}" "$VM_IMAGES_DIR/tools/save-state.ts" --out "$1" --layout "$chunks_dir/layout.json" \
     --kernel "$kernel_dir/vmlinuz" --initrd "$kernel_dir/initrd.img" --bios "$bios" --vga-bios "$vga_bios" \
     --catalog "$disk_dir/catalog.json" --packages "$rootfs_dir/packages.tsv" --kernel-version "$kver" \

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The `nginx` image: Debian's nginx on the debian base, serving Debian's default page on
 # port 80 in the foreground, its logs going to the container's output (docker logs).
-# Input: $2 = the debian image's folder.  Output: $OUT/layer.tar, $OUT/image.json.
+# Input: $DEBIAN_IMAGE = the debian image's folder.  Output: $OUT/layer.tar, $OUT/image.json.
 set -euo pipefail
 source "$(dirname "$0")/../../lib.sh"
-OUT="$1"; DEBIAN_IMAGE="$2"
+OUT="$1"
+DEBIAN_IMAGE="${DEBIAN_IMAGE:?set by vm-images/build.sh to the debian image build folder}"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 
 mmdebstrap_image "$work/tree" procps,nginx \

@@ -4,10 +4,11 @@
 # `pip install redis` and `pip install requests` work offline through pip's real resolver.
 # Debian marks its Python "externally managed"; a container is exactly where installing
 # with pip is right, so the marker is removed as in the upstream python images.
-# Input: $2 = the debian image's folder.  Output: $OUT/layer.tar, $OUT/image.json.
+# Input: $DEBIAN_IMAGE = the debian image's folder.  Output: $OUT/layer.tar, $OUT/image.json.
 set -euo pipefail
 source "$(dirname "$0")/../../lib.sh"
-OUT="$1"; DEBIAN_IMAGE="$2"
+OUT="$1"
+DEBIAN_IMAGE="${DEBIAN_IMAGE:?set by vm-images/build.sh to the debian image build folder}"
 here="$(cd "$(dirname "$0")" && pwd)"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 WHEELHOUSE=/usr/share/berth/wheelhouse

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The `redis` image: Debian's redis-server on the debian base, in the foreground on 6379,
 # reachable from other containers (protected mode off, as in the upstream image).
-# Input: $2 = the debian image's folder.  Output: $OUT/layer.tar, $OUT/image.json.
+# Input: $DEBIAN_IMAGE = the debian image's folder.  Output: $OUT/layer.tar, $OUT/image.json.
 set -euo pipefail
 source "$(dirname "$0")/../../lib.sh"
-OUT="$1"; DEBIAN_IMAGE="$2"
+OUT="$1"
+DEBIAN_IMAGE="${DEBIAN_IMAGE:?set by vm-images/build.sh to the debian image build folder}"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 
 mmdebstrap_image "$work/tree" procps,redis-server --customize-hook='mkdir -p "$1/data"'
