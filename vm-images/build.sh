@@ -45,8 +45,8 @@ run_step() { # NAME HASH COMMAND...
     log "$name: building ($hash)"
     rm -rf "$dir"; mkdir -p "$dir"
     local t=$SECONDS
-    # Explicit: errexit does not reach into the $(...) this runs in, and a failed step
-    # must never be marked done.
+    # Checked explicitly: errexit is off inside an `if`, and a failed step must never be
+    # marked done.
     if ! "$@" "$dir" >&2; then
       rm -rf "$dir"
       die "$name failed (see the output above)"
