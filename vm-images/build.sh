@@ -80,7 +80,10 @@ archive_hash=$(HASH_EXTRA="$image_hashes" hash_inputs "$VM_IMAGES_DIR/tools/imag
 build_archive() { "${TSX[@]}" "$VM_IMAGES_DIR/tools/image-archive.ts" "$1/images.tar" "${preloaded_dirs[@]}"; }
 archive_dir=$(run_step image-archive "$archive_hash" build_archive)
 registry_hash=$(HASH_EXTRA="$image_hashes" hash_inputs "$VM_IMAGES_DIR/tools/registry-store.ts" "$VM_IMAGES_DIR/tools/image-archive.ts")
-build_registry() { "${TSX[@]}" "$VM_IMAGES_DIR/tools/registry-store.ts" --out "$1/store" --image-dirs "$(IFS=,; echo "${registry_dirs[*]}")"; }
+build_registry() {
+  "${TSX[@]}" "$VM_IMAGES_DIR/tools/registry-store.ts" --out "$1/store" --digests "$1/layer-digests.json" \
+    --image-dirs "$(IFS=,; echo "${registry_dirs[*]}")"
+}
 registry_dir=$(run_step registry "$registry_hash" build_registry)
 
 disk_hash=$(HASH_EXTRA="$rootfs_hash $kernel_hash $archive_hash $registry_hash" hash_inputs \
@@ -93,7 +96,7 @@ build_disk() {
   bash "$VM_IMAGES_DIR/disk/build.sh" "$rootfs_dir/rootfs.tar" "$kver" "$registry_dir/store" "$1" &&
   "${TSX[@]}" "$VM_IMAGES_DIR/tools/provision.ts" --disk "$1/disk.img" --images "$archive_dir/images.tar" \
     --kernel "$kernel_dir/vmlinuz" --initrd "$kernel_dir/initrd.img" --bios "$bios" --vga-bios "$vga_bios" \
-    --catalog "$1/catalog.json" --image-dirs "$(IFS=,; echo "${preloaded_dirs[*]} ${registry_dirs[*]}" | tr ' ' ,)"
+    --catalog "$1/catalog.json" --layer-digests "$registry_dir/layer-digests.json" --image-dirs "$(IFS=,; echo "${preloaded_dirs[*]} ${registry_dirs[*]}" | tr ' ' ,)"
 }
 disk_dir=$(run_step disk "$disk_hash" build_disk)
 

@@ -7,7 +7,7 @@
  *   tsx vm-images/tools/provision.ts --disk disk.img --images images.tar --kernel K --initrd I
  *       --bios B --vga-bios V --catalog OUT.json --image-dirs DIR,DIR
  */
-import { statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { Guest } from '../../src/lib/vm/guest';
 import type { ImageEntry } from '../../src/lib/vm/manifest';
@@ -17,7 +17,7 @@ import { draftManifest, parseArgs, requireArgs } from './build-context';
 import { readImageSpec } from './image-archive';
 
 const args = parseArgs(process.argv.slice(2));
-requireArgs(args, ['disk', 'images', 'kernel', 'initrd', 'bios', 'vga-bios', 'catalog', 'image-dirs']);
+requireArgs(args, ['disk', 'images', 'kernel', 'initrd', 'bios', 'vga-bios', 'catalog', 'image-dirs', 'layer-digests']);
 
 const disk = new FileDisk(args.disk);
 const images = new FileDisk(args.images, { writable: false });
@@ -74,6 +74,18 @@ try {
   // Stop dockerd the way shutdown does, then make sure every block is on the disk image.
   const stop = await guest.exec('/etc/berth/rc.shutdown; sync; echo 3 > /proc/sys/vm/drop_caches; sync; rm -rf /var/lib/docker/tmp/* /var/log/docker.log; sync');
   if (stop.exitCode !== 0) throw new Error(`stopping dockerd failed: ${stop.output}`);
+
+  // Tell dockerd which registry blobs are layers it already has (the debian base under
+  // nginx and redis): a pull then says "Already exists" for them instead of fetching and
+  // unpacking them again. This is the record dockerd itself keeps for layers it pulled.
+  const digests = JSON.parse(readFileSync(args['layer-digests'], 'utf8')) as Record<string, string>;
+  const records = Object.entries(digests)
+    .map(([digest, diffId]) => `printf %s '${diffId}' > ${digest.replace('sha256:', '')}`)
+    .join(' && ');
+  const record = await guest.exec(
+    `mkdir -p /var/lib/docker/image/overlay2/distribution/diffid-by-digest/sha256 && cd $_ && ${records || 'true'} && sync`,
+  );
+  if (record.exitCode !== 0) throw new Error(`recording layer digests failed: ${record.output}`);
   writeFileSync(args.catalog, JSON.stringify(catalog, null, 2));
   console.log(`provision: done in ${seconds()} s, ${catalog.length} images`);
   await guest.destroy();

@@ -4,7 +4,10 @@
  * without a slow push through the emulated dockerd. Layers are gzipped here, as a push
  * would, and the manifests are Docker's schema 2, which `docker pull` reads natively.
  *
- *   tsx vm-images/tools/registry-store.ts --out DIR --image-dirs DIR,DIR [--repo-prefix library/]
+ * It also lists each layer's compressed digest with its diff id (--digests), so provisioning
+ * can tell dockerd which registry blobs it already holds as loaded layers.
+ *
+ *   tsx vm-images/tools/registry-store.ts --out DIR --image-dirs DIR,DIR --digests OUT.json [--repo-prefix library/]
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -41,11 +44,16 @@ export class RegistryStore {
     writeFileSync(path, `sha256:${digest}`);
   }
 
+  /** Compressed layer digest → the layer's diff id (sha256 of the uncompressed tar). */
+  readonly diffIdByDigest = new Map<string, string>();
+
   /** Adds one image under repo:tags; returns the manifest's digest. */
   addImage(repo: string, tags: string[], layerTars: string[], config: object): string {
-    const layers = layerTars.map((tar) => {
+    const diffIds = (config as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids;
+    const layers = layerTars.map((tar, i) => {
       const gz = execFileSync('gzip', ['-n', '-6', '-c', tar], { maxBuffer: 2 ** 31 });
       const digest = this.putBlob(gz);
+      this.diffIdByDigest.set(`sha256:${digest}`, diffIds[i]);
       this.link(repo, `_layers/sha256/${digest}`, digest);
       return { mediaType: MEDIA.layer, size: gz.length, digest: `sha256:${digest}` };
     });
@@ -76,7 +84,7 @@ export function diffId(tar: string): string {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const args = parseArgs(process.argv.slice(2));
-  requireArgs(args, ['out', 'image-dirs']);
+  requireArgs(args, ['out', 'image-dirs', 'digests']);
   const store = new RegistryStore(args.out);
   const created = new Date().toISOString();
   for (const dir of args['image-dirs'].split(',')) {
@@ -94,4 +102,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const size = tars.reduce((n, t) => n + statSync(t).size, 0);
     console.log(`registry-store: ${spec.name}:${spec.tags.join(',')} ${digest.slice(0, 12)} (${(size / 2 ** 20).toFixed(1)} MiB of layers)`);
   }
+  writeFileSync(args.digests, JSON.stringify(Object.fromEntries(store.diffIdByDigest), null, 1));
 }
