@@ -31,9 +31,12 @@ const rows: [string, string][] = [
   ['disk chunks stored (zstd)', mib(guest.diskStoredBytes)],
   ['agent overhead per command', `${guest.agentOverheadMinstr.toFixed(1)} M instr`],
   ...guest.commands.map((c) => commandRow('Node:', c)),
+  ...guest.once.map((o): [string, string] => [`Node: ${o.what}`, `${s(o.seconds)} (${o.minstr.toFixed(0)} M instr)`]),
   ['Chromium: navigation to a usable prompt', s(page.navigationToPromptSeconds)],
   ['Chromium: bytes downloaded before the prompt', mib(page.bytesBeforePrompt)],
   ...page.commands.map((c) => commandRow('Chromium:', c)),
+  ['Chromium: preview request, small page: first / median of 20', `${page.preview.smallPageFirstMs.toFixed(0)} ms / ${page.preview.smallPageMedianMs.toFixed(0)} ms`],
+  ['Chromium: preview 5 MiB binary', `${s(page.preview.fiveMbSeconds)} (${page.preview.fiveMbMibPerSecond.toFixed(2)} MiB/s)`],
   ['guest speed, shell loop: Node / Chromium', `${guest.shellLoopMips.toFixed(0)} / ${page.shellLoopMips.toFixed(0)} MIPS`],
 ];
 const width = Math.max(...rows.map(([k]) => k.length));

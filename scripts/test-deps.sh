@@ -9,5 +9,10 @@ if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
   as_root apt-get update -qq || echo "test-deps: apt-get update reported errors (continuing)"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+# The --pull tests run a real Registry v2 server: Debian's docker-registry on loopback.
+if [ ! -x /usr/bin/docker-registry ]; then
+  echo "test-deps: installing docker-registry for the --pull tests"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null || { as_root apt-get update -qq || true; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null; }
+fi
 [ -d node_modules/.bin ] || npm ci --no-audit --no-fund
 [ -f public/vm/manifest.json ] || npm run vm:build

@@ -9,16 +9,35 @@
 #   vmlinuz-* initrd-*.img        Debian's i386 686 kernel and a busybox initramfs
 #   state-*.bin.zst               v86 state taken after boot with dockerd answering
 #   chunks/*.zst                  the root disk in 256 KiB zstd chunks, loaded lazily
+#
+# Options, for builders with internet (the default build needs none):
+#   --pull IMAGE      also put IMAGE's linux/386 variant (ubuntu:18.04, alpine:3…) into the
+#                     guest's registry; repeatable
+#   --registry URL    the Registry v2 API to pull from (default: Docker Hub)
 set -euo pipefail
 shopt -s inherit_errexit
 source "$(dirname "$0")/lib.sh"
+pull_images=()
+pull_registry=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --pull) [ $# -ge 2 ] || die "--pull needs an image name"; pull_images+=("$2"); shift 2 ;;
+    --pull=*) pull_images+=("${1#--pull=}"); shift ;;
+    --registry) [ $# -ge 2 ] || die "--registry needs a URL"; pull_registry=$2; shift 2 ;;
+    --registry=*) pull_registry=${1#--registry=}; shift ;;
+    *) die "unknown option: $1 (known: --pull IMAGE, --registry URL)" ;;
+  esac
+done
 ROOT_DIR="$(cd "$VM_IMAGES_DIR/.." && pwd)"
 PUBLIC_VM="$ROOT_DIR/public/vm"
 TSX=("$ROOT_DIR/node_modules/.bin/tsx")
 started=$SECONDS
 
 if [ "$(id -u)" -ne 0 ]; then
-  exec sudo -E env "PATH=$PATH" "HOME=$HOME" bash "$0" "$@"
+  args=()
+  for image in "${pull_images[@]}"; do args+=(--pull "$image"); done
+  [ -z "$pull_registry" ] || args+=(--registry "$pull_registry")
+  exec sudo -E env "PATH=$PATH" "HOME=$HOME" bash "$0" "${args[@]}"
 fi
 
 # --- Host tools -------------------------------------------------------------------------
@@ -75,6 +94,15 @@ for image in busybox python hello-world nginx redis; do
   dir=$(run_step "image-$image" "$h" env DEBIAN_IMAGE="$debian_dir" bash "$VM_IMAGES_DIR/images/$image/build.sh")
   if grep -q '"availability": "registry"' "$dir/image.json"; then registry_dirs+=("$dir"); else preloaded_dirs+=("$dir"); fi
   image_hashes+="$image=$h "
+done
+# Images pulled from a registry (--pull): kept as fetched, served by the guest's registry.
+# Keyed by name and registry, not by upstream content: delete the cache folder to refresh.
+for image in "${pull_images[@]}"; do
+  h=$(HASH_EXTRA="$image ${pull_registry:-docker-hub}" hash_inputs "$VM_IMAGES_DIR/tools/pull-image.ts")
+  pull() { "${TSX[@]}" "$VM_IMAGES_DIR/tools/pull-image.ts" --image "$image" ${pull_registry:+--registry "$pull_registry"} --out "$1"; }
+  dir=$(run_step "pull-${image//[^a-zA-Z0-9._-]/_}" "$h" pull)
+  registry_dirs+=("$dir")
+  image_hashes+="pull:$image=$h "
 done
 archive_hash=$(HASH_EXTRA="$image_hashes" hash_inputs "$VM_IMAGES_DIR/tools/image-archive.ts")
 build_archive() { "${TSX[@]}" "$VM_IMAGES_DIR/tools/image-archive.ts" "$1/images.tar" "${preloaded_dirs[@]}"; }

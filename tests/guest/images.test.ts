@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Guest } from '../../src/lib/vm/guest';
 import { bootLocalGuest } from '../../src/lib/vm/node/boot';
+import { flaskApp, flaskDockerfile, writeFileCommand } from '../workspace-files';
 
 let guest: Guest;
 
@@ -21,8 +22,7 @@ const run = (command: string) => guest.exec(command, { timeoutMs: 15 * 60_000 })
 
 /** Writes a file in the guest (contents passed as base64, so any text is safe). */
 async function writeGuestFile(path: string, content: string): Promise<void> {
-  const encoded = Buffer.from(content).toString('base64');
-  const result = await run(`mkdir -p "$(dirname ${path})" && echo ${encoded} | base64 -d > ${path}`);
+  const result = await run(writeFileCommand(path, content));
   expect(result.exitCode).toBe(0);
 }
 
@@ -30,20 +30,6 @@ async function writeGuestFile(path: string, content: string): Promise<void> {
  * the body, or curl's last error if the server never answered. */
 const fetchInGuest = (url: string) =>
   run(`for i in $(seq 1 90); do body=$(curl -fsS ${url} 2>&1) && { printf %s "$body"; exit 0; }; sleep 1; done; echo "$body"; exit 1`);
-
-const flaskApp = (greeting: string) => `from flask import Flask
-
-app = Flask(__name__)
-
-
-@app.route("/")
-def hello():
-    return "${greeting}"
-
-
-if __name__ == "__main__":
-    app.run(host="0.0.0.0", port=5000)
-`;
 
 describe('python', () => {
   it('is Debian\'s Python 3.11 with pip that installs offline', async () => {
@@ -58,10 +44,7 @@ describe('python', () => {
 
   it('builds and runs the tutorial\'s Flask app, then rebuilds from the cache', async () => {
     await writeGuestFile('/workspace/flask/app.py', flaskApp('hello world!'));
-    await writeGuestFile(
-      '/workspace/flask/Dockerfile',
-      'FROM python:3.11\nRUN pip install flask\nCMD ["python","app.py"]\nCOPY app.py /app.py\n',
-    );
+    await writeGuestFile('/workspace/flask/Dockerfile', flaskDockerfile);
     const build = await run('cd /workspace/flask && docker build -t flask-app .');
     expect(build.exitCode).toBe(0);
     expect(build.output).toMatch(/Successfully installed .*[Ff]lask-2/);

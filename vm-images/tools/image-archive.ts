@@ -13,6 +13,7 @@ import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import type { PulledImage } from './pull-image';
 
 export interface ImageSpec {
   name: string;
@@ -24,6 +25,8 @@ export interface ImageSpec {
   availability?: 'preloaded' | 'registry';
   config: { Env?: string[]; Cmd?: string[]; Entrypoint?: string[]; WorkingDir?: string; ExposedPorts?: Record<string, object> };
   labels: Record<string, string>;
+  /** Set for an image fetched by pull-image.ts: it has no layer tars, only its registry blobs. */
+  pulled?: PulledImage;
 }
 
 export function imageConfig(spec: ImageSpec, diffIds: string[], created: string, history: string[]): object {

@@ -59,12 +59,13 @@ try {
       if (inspect.exitCode !== 0 || arch !== '386') throw new Error(`image ${spec.name} did not load as linux/386: ${inspect.output}`);
       catalog.push({ name: spec.name, tags: spec.tags, size: Number(size), source: spec.source, availability });
     } else {
-      const tags = await guest.exec(`curl -fsS http://127.0.0.1:5000/v2/library/${spec.name}/tags/list`);
+      const repository = spec.pulled?.repository ?? `library/${spec.name}`;
+      const tags = await guest.exec(`curl -fsS http://127.0.0.1:5000/v2/${repository}/tags/list`);
       if (tags.exitCode !== 0 || !spec.tags.every((tag) => tags.output.includes(`"${tag}"`))) {
         throw new Error(`the guest registry does not serve ${spec.name}: ${tags.output}`);
       }
       // What `docker images` will show once pulled: the layers' unpacked size.
-      const size = spec.layers.reduce((n, layer) => n + statSync(isAbsolute(layer) ? layer : join(dir, layer)).size, 0);
+      const size = spec.pulled?.unpackedSize ?? spec.layers.reduce((n, layer) => n + statSync(isAbsolute(layer) ? layer : join(dir, layer)).size, 0);
       catalog.push({ name: spec.name, tags: spec.tags, size, source: spec.source, availability });
     }
   }

@@ -7,6 +7,8 @@
  * It also lists each layer's compressed digest with its diff id (--digests), so provisioning
  * can tell dockerd which registry blobs it already holds as loaded layers.
  *
+ * Images pulled by pull-image.ts go in unchanged, keeping their upstream digests.
+ *
  *   tsx vm-images/tools/registry-store.ts --out DIR --image-dirs DIR,DIR --digests OUT.json [--repo-prefix library/]
  */
 import { execFileSync } from 'node:child_process';
@@ -15,6 +17,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parseArgs, requireArgs } from './build-context';
 import { imageConfig, readImageSpec } from './image-archive';
+import type { PulledImage } from './pull-image';
 
 const MEDIA = {
   manifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -76,6 +79,24 @@ export class RegistryStore {
     }
     return manifestDigest;
   }
+
+  /**
+   * Adds an image pulled by pull-image.ts from its folder, byte for byte, so its digests
+   * stay the upstream ones.
+   */
+  addPulled(dir: string, pulled: PulledImage): string {
+    const repo = pulled.repository;
+    for (const digest of pulled.blobs) {
+      const stored = this.putBlob(readFileSync(join(dir, 'blobs', digest.replace('sha256:', ''))));
+      if (`sha256:${stored}` !== digest) throw new Error(`${dir}: blob ${digest} changed on disk`);
+      this.link(repo, `_layers/sha256/${stored}`, stored);
+    }
+    const manifestDigest = this.putBlob(readFileSync(join(dir, 'manifest.json')));
+    this.link(repo, `_manifests/revisions/sha256/${manifestDigest}`, manifestDigest);
+    this.link(repo, `_manifests/tags/${pulled.tag}/current`, manifestDigest);
+    this.link(repo, `_manifests/tags/${pulled.tag}/index/sha256/${manifestDigest}`, manifestDigest);
+    return manifestDigest;
+  }
 }
 
 export function diffId(tar: string): string {
@@ -87,8 +108,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   requireArgs(args, ['out', 'image-dirs', 'digests']);
   const store = new RegistryStore(args.out);
   const created = new Date().toISOString();
-  for (const dir of args['image-dirs'].split(',')) {
+  for (const dir of args['image-dirs'].split(',').filter(Boolean)) {
     const spec = readImageSpec(dir);
+    if (spec.pulled) {
+      const digest = store.addPulled(dir, spec.pulled);
+      console.log(`registry-store: ${spec.pulled.repository}:${spec.pulled.tag} ${digest.slice(0, 12)} (pulled, ${(spec.pulled.unpackedSize / 2 ** 20).toFixed(1)} MiB unpacked)`);
+      continue;
+    }
     const tars = spec.layers.map((layer) => (isAbsolute(layer) ? layer : join(dir, layer)));
     const history = tars.map((tar) => {
       try {
