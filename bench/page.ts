@@ -13,6 +13,14 @@ export interface PageFigures {
   bytesBeforePrompt: number;
   shellLoopMips: number;
   commands: CommandFigure[];
+  preview: {
+    /** A small page (nginx's default, ~600 bytes) through the service worker: first and median of 20. */
+    smallPageFirstMs: number;
+    smallPageMedianMs: number;
+    /** A 5 MiB binary through the same path. */
+    fiveMbSeconds: number;
+    fiveMbMibPerSecond: number;
+  };
 }
 
 const PORT = 4179;
@@ -58,6 +66,42 @@ async function measureInPage(page: Page, command: string, times: number): Promis
   };
 }
 
+/** Requests through the preview's real path: service worker → page → VM worker → guest TCP. */
+async function measurePreview(page: Page): Promise<PageFigures['preview']> {
+  await measureInPage(page, 'mkdir -p /tmp/bench-site && head -c 5242880 /dev/urandom > /tmp/bench-site/blob.bin && touch /tmp/bench-site/.keep', 1);
+  await measureInPage(page, 'docker run -d -p 8090:80 --name bench-web nginx && docker run -d -p 8091:80 -v /tmp/bench-site:/usr/share/nginx/html:ro --name bench-files nginx', 1);
+  return page.evaluate(async () => {
+    const timed = async (url: string) => {
+      const started = performance.now();
+      const response = await fetch(url, { cache: 'no-store' });
+      const bytes = await response.arrayBuffer();
+      if (!response.ok) throw new Error(`${url}: ${response.status}`);
+      return { ms: performance.now() - started, size: bytes.byteLength };
+    };
+    // The containers' servers may still be starting behind Docker's proxy.
+    for (let i = 0; ; i++) {
+      try {
+        await timed('preview/8090/');
+        await timed('preview/8091/.keep');
+        break;
+      } catch (error) {
+        if (i > 120) throw error;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    const small: number[] = [];
+    for (let i = 0; i < 21; i++) small.push((await timed('preview/8090/')).ms);
+    const big = await timed('preview/8091/blob.bin');
+    const rest = small.slice(1).sort((a, b) => a - b);
+    return {
+      smallPageFirstMs: small[0],
+      smallPageMedianMs: rest[Math.floor(rest.length / 2)],
+      fiveMbSeconds: big.ms / 1000,
+      fiveMbMibPerSecond: big.size / 2 ** 20 / (big.ms / 1000),
+    };
+  });
+}
+
 export async function measurePage(log: (line: string) => void): Promise<PageFigures> {
   const server = await startServer();
   const browser = await chromium.launch({ ...chromiumLaunchOptions, headless: true });
@@ -82,7 +126,9 @@ export async function measurePage(log: (line: string) => void): Promise<PageFigu
     log('page: docker run --rm debian true ×6…');
     const commands = [await measureInPage(page, 'docker run --rm debian true', 6), await measureInPage(page, 'docker ps', 5)];
     const loop = await measureInPage(page, 'i=0; while [ $i -lt 50000 ]; do i=$((i+1)); done', 3);
-    return { navigationToPromptSeconds, bytesBeforePrompt, shellLoopMips: loop.median.minstr / loop.median.seconds, commands };
+    log('page: preview latency and throughput…');
+    const preview = await measurePreview(page);
+    return { navigationToPromptSeconds, bytesBeforePrompt, shellLoopMips: loop.median.minstr / loop.median.seconds, commands, preview };
   } finally {
     await browser.close();
     server.kill();

@@ -64,11 +64,11 @@ let markerCount = 0;
  * Runs a command line in a terminal and resolves with what it printed (between the
  * command's echo and its end marker) and its exit code.
  */
-export async function runInTerminal(page: Page, port: number, command: string): Promise<{ output: string; exitCode: number }> {
+export async function runInTerminal(page: Page, port: number, command: string, { timeout }: { timeout?: number } = {}): Promise<{ output: string; exitCode: number }> {
   const marker = `END${Date.now().toString(36)}${markerCount++}`;
   await typeInto(page, port, `${command}; echo "${marker}=$?"\n`);
   const pattern = new RegExp(`^${marker}=(\\d+)\\s*$`, 'm');
-  await expect.poll(() => terminalText(page, port), { message: `\`${command}\` to finish`, intervals: [250] }).toMatch(pattern);
+  await expect.poll(() => terminalText(page, port), { message: `\`${command}\` to finish`, intervals: [250], timeout }).toMatch(pattern);
   const text = await terminalText(page, port);
   const end = text.search(pattern);
   const echo = text.lastIndexOf(`${marker}=$?"`, end);

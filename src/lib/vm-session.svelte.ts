@@ -6,11 +6,31 @@ import { proxy, wrap, type Remote } from 'comlink';
 import v86WasmUrl from 'v86/build/v86.wasm?url';
 import type { BootProgress, ExecResult, GuestFault } from './vm/guest';
 import type { BootResult, VmEvent, VmWorkerApi } from './vm/worker-api';
+import type { HttpRequest } from './preview/http-client';
+import { startPreviewBridge } from './preview/bridge';
+import { LISTENING_SOCKETS_COMMAND, parseListeningPorts, parsePublishedPorts, PUBLISHED_PORTS_COMMAND } from './preview/ports';
+import type { PreviewReply } from './preview/protocol';
 
 export type SessionStatus = 'idle' | 'booting' | 'ready' | 'boot-failed' | 'faulted';
 
 /** Output kept per console for a terminal opened later (a shell's prompt, for example). */
 const REPLAY_LIMIT = 256 * 1024;
+/** How often the page looks for new listening ports while the tab is visible. */
+const PORT_POLL_MS = 2000;
+/** How long a new port may take to answer HTTP before the preview stops waiting for it. */
+const PORT_ANSWER_WAIT_MS = 90_000;
+/** How long the page keeps asking Docker who owns a new port before taking it for a guest program. */
+const OWNER_WAIT_MS = 30_000;
+
+/** A port the preview can show: published by a container, or opened by a program in the machine. */
+export interface GuestPort {
+  port: number;
+  /** The container that published it, or null for a program running in the machine itself. */
+  container: string | null;
+  containerPort: number | null;
+  /** True once it has answered an HTTP request. */
+  answering: boolean;
+}
 
 export class VmSession {
   status = $state<SessionStatus>('idle');
@@ -18,13 +38,28 @@ export class VmSession {
   bootError = $state<string | null>(null);
   fault = $state.raw<GuestFault | null>(null);
   bootResult = $state.raw<BootResult | null>(null);
+  /** Ports the preview can reach, kept current by a cheap poll of the guest's sockets. */
+  ports = $state.raw<GuestPort[]>([]);
+  /** Set when a newly published port first answers HTTP: the page opens the preview on it. */
+  portToOpen = $state<number | null>(null);
+  /** Why previews cannot work in this browser, if they cannot. */
+  previewUnavailable = $state<string | null>(null);
 
   private worker: Worker | undefined;
   private api: Remote<VmWorkerApi> | undefined;
   private readonly consoleListeners = new Map<number, (bytes: Uint8Array) => void>();
   private readonly replay = new Map<number, Uint8Array[]>();
+  private bridgeStarted = false;
+  private pollTimer: ReturnType<typeof setTimeout> | undefined;
+  private listening = '';
+  private readonly portFirstSeen = new Map<number, number>();
+  private generation = 0;
 
-  constructor(private readonly manifestUrl: string) {}
+  constructor(
+    private readonly manifestUrl: string,
+    /** The preview service worker's URL; its folder is the app's base. */
+    private readonly previewWorkerUrl?: string,
+  ) {}
 
   async start(from: 'state' | 'cold' = 'state'): Promise<void> {
     this.stopWorker();
@@ -50,7 +85,10 @@ export class VmSession {
         wasmUrl: new URL(v86WasmUrl, document.baseURI).href,
         from,
       });
-      if ((this.status as SessionStatus) === 'booting') this.status = 'ready';
+      if ((this.status as SessionStatus) === 'booting') {
+        this.status = 'ready';
+        this.startPreview();
+      }
     } catch (error) {
       // A fault reported while booting already says more than the rejected boot call.
       if ((this.status as SessionStatus) !== 'faulted') {
@@ -81,6 +119,12 @@ export class VmSession {
   exec(command: string, timeoutMs?: number): Promise<ExecResult> {
     if (!this.api) return Promise.reject(new Error('The VM is not running.'));
     return this.api.exec(command, timeoutMs);
+  }
+
+  /** Carries one preview request into the guest (the service worker's bridge calls this). */
+  httpRequest(port: number, request: HttpRequest): Promise<PreviewReply> {
+    if (!this.api || this.status !== 'ready') return Promise.resolve({ ok: false, kind: 'no-vm', message: 'The machine is not running.' });
+    return this.api.httpRequest(port, request);
   }
 
   instructions(): Promise<number> {
@@ -115,7 +159,70 @@ export class VmSession {
     this.status = 'faulted';
   }
 
+  private startPreview(): void {
+    if (!this.bridgeStarted && this.previewWorkerUrl) {
+      this.bridgeStarted = true;
+      startPreviewBridge(this.previewWorkerUrl, (port, request) => this.httpRequest(port, request)).ready.catch((error: Error) => {
+        this.previewUnavailable = `Previews cannot open: ${error.message}`;
+      });
+    }
+    this.listening = '';
+    this.portFirstSeen.clear();
+    this.ports = [];
+    const generation = ++this.generation;
+    const poll = async () => {
+      if (generation !== this.generation || this.status !== 'ready') return;
+      if (!document.hidden) await this.pollPorts(generation).catch(() => {});
+      if (generation === this.generation) this.pollTimer = setTimeout(poll, PORT_POLL_MS);
+    };
+    void poll();
+  }
+
+  /**
+   * Reads the guest's listening sockets; asks Docker who published them when they change, and
+   * again while a new port has no owner yet (Docker's proxy listens a moment before
+   * `docker ps` lists the container as running).
+   */
+  private async pollPorts(generation: number): Promise<void> {
+    const sockets = await this.exec(LISTENING_SOCKETS_COMMAND, 30_000);
+    const listening = parseListeningPorts(sockets.output);
+    const key = listening.join(',');
+    const now = Date.now();
+    for (const port of listening) if (!this.portFirstSeen.has(port)) this.portFirstSeen.set(port, now);
+    for (const port of this.portFirstSeen.keys()) if (!listening.includes(port)) this.portFirstSeen.delete(port);
+    const ownerPending = this.ports.some((p) => p.container === null && now - (this.portFirstSeen.get(p.port) ?? 0) < OWNER_WAIT_MS);
+    if ((key === this.listening && !ownerPending) || generation !== this.generation) return;
+    this.listening = key;
+    const published = parsePublishedPorts((await this.exec(PUBLISHED_PORTS_COMMAND, 60_000)).output);
+    if (generation !== this.generation) return;
+    const before = new Map(this.ports.map((p) => [p.port, p]));
+    this.ports = listening.map((port) => {
+      const owner = published.find((p) => p.port === port);
+      return { port, container: owner?.container ?? null, containerPort: owner?.containerPort ?? null, answering: before.get(port)?.answering ?? false };
+    });
+    for (const entry of this.ports) {
+      if (!before.has(entry.port)) void this.waitUntilAnswering(entry.port, generation);
+    }
+  }
+
+  /** Probes a new port until it answers HTTP (the app behind Docker's proxy may still be starting). */
+  private async waitUntilAnswering(port: number, generation: number): Promise<void> {
+    const deadline = Date.now() + PORT_ANSWER_WAIT_MS;
+    while (Date.now() < deadline && generation === this.generation && this.ports.some((p) => p.port === port)) {
+      const reply = await this.httpRequest(port, { method: 'GET', path: '/', headers: [['User-Agent', 'Berth preview probe']] });
+      if (reply.ok) {
+        void reply.body.cancel();
+        this.ports = this.ports.map((p) => (p.port === port ? { ...p, answering: true } : p));
+        this.portToOpen = port;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 1500));
+    }
+  }
+
   private stopWorker(): void {
+    this.generation++;
+    clearTimeout(this.pollTimer);
     this.worker?.terminate();
     this.worker = undefined;
     this.api = undefined;

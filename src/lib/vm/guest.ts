@@ -13,6 +13,19 @@ import { AgentAnswerParser, encodeAgentRequest, type AgentAnswer } from './agent
 import { ChunkedDisk } from './chunked-disk';
 import { InstructionCounter } from './instruction-counter';
 import type { VmManifest } from './manifest';
+import type { TcpEvents, TcpStream } from '../preview/http-client';
+
+/** The part of v86's fake_network TCPConnection a Guest uses. */
+interface V86TcpConnection {
+  state: string;
+  ack: number;
+  process(packet: { tcp: { fin?: boolean; seq: number }; tcp_data?: Uint8Array }): void;
+  emit(event: 'data', bytes: Uint8Array): void;
+  on(event: 'connect' | 'shutdown' | 'close', listener: () => void): void;
+  on(event: 'data', listener: (bytes: Uint8Array) => void): void;
+  write(bytes: Uint8Array): void;
+  close(): void;
+}
 
 /** Where a Guest gets the files its manifest names. */
 export interface GuestAssets {
@@ -68,6 +81,22 @@ const FAULT_PATTERNS: [RegExp, GuestFault['kind']][] = [
   [/BERTH-BOOT-FAILED/, 'boot-failed'],
   [/reboot: (System halted|Power down|Restarting system)/, 'halt'],
 ];
+
+/**
+ * v86's TCP drops the payload of a segment that also carries FIN (it only counts the FIN),
+ * and Linux often sends a response's last bytes that way: deliver them before the FIN.
+ */
+function deliverDataWithFin(connection: V86TcpConnection): void {
+  const process = connection.process.bind(connection);
+  connection.process = (packet) => {
+    const data = packet.tcp_data;
+    if (packet.tcp.fin && data?.length && connection.ack === packet.tcp.seq && connection.state === 'established') {
+      connection.ack += data.length;
+      connection.emit('data', data);
+    }
+    process(packet);
+  };
+}
 
 type Listener<K extends keyof GuestEvents> = (event: GuestEvents[K]) => void;
 
@@ -150,6 +179,9 @@ export class Guest {
       uart1: true,
       virtio_console: true,
       net_device: settings.network ? { type: settings.network.type, relay_url: settings.network.relayUrl } : undefined,
+      // The guest's kernel learnt its NIC's MAC at boot; a restored state must keep it, or
+      // the network stack would address frames to a MAC the guest does not answer to.
+      preserve_mac_from_state_image: true,
       acpi: false,
       autostart: false,
       disable_keyboard: true,
@@ -180,6 +212,39 @@ export class Guest {
     if (!set) this.listeners.set(name, (set = new Set()));
     set.add(listener);
     return () => set.delete(listener);
+  }
+
+  /**
+   * Opens a TCP connection to `port` on the guest's address, as a browser on the host would
+   * reach a published port. Needs the emulator's in-browser network stack (network "fetch").
+   */
+  openTcp(port: number): TcpStream {
+    const adapter = (this.emulator as unknown as { network_adapter?: { connect?(port: number): V86TcpConnection } }).network_adapter;
+    if (!adapter?.connect) throw new Error('This guest has no in-browser network to reach its ports.');
+    const connection = adapter.connect(port);
+    deliverDataWithFin(connection);
+    let open = true;
+    const listeners: Partial<TcpEvents> = {};
+    const closed = () => {
+      if (!open) return;
+      open = false;
+      listeners.close?.();
+    };
+    connection.on('connect', () => listeners.connect?.());
+    // v86 hands out a view of its receive buffer, reused for the next frame: copy it.
+    connection.on('data', (bytes: Uint8Array) => listeners.data?.(bytes.slice()));
+    connection.on('shutdown', () => listeners.end?.());
+    connection.on('close', closed);
+    return {
+      write: (bytes) => void (open && connection.write(bytes)),
+      close: () => {
+        if (!open) return;
+        connection.close();
+        // After our FIN the peer's ACK releases the connection without another event.
+        if (connection.state === 'closed' || connection.state === 'last-ack' || connection.state === 'syn-sent') closed();
+      },
+      on: (event, listener) => void (listeners[event] = listener),
+    };
   }
 
   /** Guest instructions executed since this Guest started (accumulated past the u32 wrap). */

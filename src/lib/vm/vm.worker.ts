@@ -1,7 +1,9 @@
 /**
  * The VM worker: v86 runs here, off the page's thread. It only exposes VmWorkerApi.
  */
-import { expose } from 'comlink';
+import { expose, transfer } from 'comlink';
+import { HttpError, requestOverTcp, type HttpRequest } from '../preview/http-client';
+import type { PreviewReply } from '../preview/protocol';
 import { httpAssets, fetchManifest } from './browser-assets';
 import type { ChunkedDisk } from './chunked-disk';
 import { Guest } from './guest';
@@ -52,6 +54,17 @@ class VmWorker implements VmWorkerApi {
 
   exec(command: string, timeoutMs?: number) {
     return this.requireGuest().exec(command, { timeoutMs });
+  }
+
+  async httpRequest(port: number, request: HttpRequest): Promise<PreviewReply> {
+    const guest = this.guest;
+    if (!guest || guest.fault) return { ok: false, kind: 'no-vm', message: 'The machine is not running.' };
+    try {
+      const response = await requestOverTcp(() => guest.openTcp(port), request, { host: `localhost:${port}` });
+      return transfer({ ok: true, ...response }, [response.body as unknown as Transferable]);
+    } catch (error) {
+      return { ok: false, kind: error instanceof HttpError ? error.kind : 'protocol', message: (error as Error).message };
+    }
   }
 
   instructions(): number {

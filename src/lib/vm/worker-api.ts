@@ -4,6 +4,8 @@
  */
 import type { BootProgress, ExecResult, GuestFault } from './guest';
 import type { ImageEntry } from './manifest';
+import type { HttpRequest } from '../preview/http-client';
+import type { PreviewReply } from '../preview/protocol';
 
 export interface VmEvents {
   /** Console bytes, batched per port (never a message per byte). */
@@ -39,6 +41,11 @@ export interface VmWorkerApi {
   writeConsole(port: number, data: string | Uint8Array): void;
   resizeConsole(port: number, cols: number, rows: number): void;
   exec(command: string, timeoutMs?: number): Promise<ExecResult>;
+  /**
+   * Sends one HTTP request to a port of the guest (what the preview shows); the reply's body
+   * is a stream transferred to the caller.
+   */
+  httpRequest(port: number, request: HttpRequest): Promise<PreviewReply>;
   /** Guest instructions since boot (for benchmarks). */
   instructions(): number;
 }

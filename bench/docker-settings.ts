@@ -1,0 +1,64 @@
+/**
+ * npm run bench:settings — what each Docker daemon setting does to a `docker run`, measured
+ * side by side in one guest: dockerd is restarted with each variant in turn and the same
+ * commands are timed in guest instructions (which do not depend on the host's load).
+ *
+ * Writes bench/results/<date>-docker-settings.json and prints a table.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bootLocalGuest } from '../src/lib/vm/node/boot';
+import { measureCommand } from './guest';
+
+interface Variant {
+  name: string;
+  /** Extra keys for /etc/docker/daemon.json. */
+  daemon: Record<string, unknown>;
+  /** Environment for dockerd and everything it starts (containerd, shims, runc, hooks). */
+  env: Record<string, string>;
+}
+
+const VARIANTS: Variant[] = [
+  { name: 'as shipped', daemon: {}, env: {} },
+  { name: 'default-runtime crun', daemon: { runtimes: { crun: { path: '/usr/bin/crun' } }, 'default-runtime': 'crun' }, env: {} },
+  { name: 'GOGC=400 (daemons)', daemon: {}, env: { GOGC: '400' } },
+  { name: 'GOGC=off + GOMEMLIMIT=160MiB (daemons)', daemon: {}, env: { GOGC: 'off', GOMEMLIMIT: '160MiB' } },
+  { name: 'crun + GOGC=400', daemon: { runtimes: { crun: { path: '/usr/bin/crun' } }, 'default-runtime': 'crun' }, env: { GOGC: '400' } },
+];
+
+const COMMANDS = ['docker run --rm debian true', 'docker run --rm -p 8097:80 debian true', 'docker ps'];
+
+const log = (line: string) => console.error(`bench:settings: ${line}`);
+const guest = await bootLocalGuest({ from: 'state' });
+const shipped = JSON.parse((await guest.exec('cat /etc/docker/daemon.json')).output) as Record<string, unknown>;
+
+const results = [];
+for (const variant of VARIANTS) {
+  log(`${variant.name}: restarting dockerd…`);
+  const daemonJson = Buffer.from(JSON.stringify({ ...shipped, ...variant.daemon })).toString('base64');
+  const env = Object.entries(variant.env).map(([k, v]) => `${k}=${v}`).join(' ');
+  const restart = await guest.exec(
+    [
+      '/etc/berth/rc.shutdown',
+      `echo ${daemonJson} | base64 -d > /etc/docker/daemon.json`,
+      `env ${env} start-stop-daemon --start --background --make-pidfile --pidfile /run/dockerd.pid --output /var/log/docker.log --exec /usr/sbin/dockerd -- --log-level=warn --config-file /etc/docker/daemon.json`,
+      'for i in $(seq 1 600); do docker info >/dev/null 2>&1 && break; sleep 0.5; done',
+      'docker info --format "{{.DefaultRuntime}}"',
+    ].join(' && '),
+    { timeoutMs: 10 * 60_000 },
+  );
+  if (restart.exitCode !== 0) throw new Error(`${variant.name}: dockerd did not restart:\n${restart.output}`);
+  const figures = [];
+  for (const command of COMMANDS) figures.push(await measureCommand(guest, command, 6));
+  results.push({ variant: variant.name, runtime: restart.output.trim().split('\n').pop(), figures });
+}
+await guest.destroy();
+
+console.log(`| setting | ${COMMANDS.map((c) => `\`${c}\` median`).join(' | ')} |`);
+console.log(`|---|${COMMANDS.map(() => '---').join('|')}|`);
+for (const r of results) {
+  console.log(`| ${r.variant} | ${r.figures.map((f) => `${f.median.minstr.toFixed(0)} M instr, ${f.median.seconds.toFixed(1)} s`).join(' | ')} |`);
+}
+const dir = join(import.meta.dirname, 'results');
+mkdirSync(dir, { recursive: true });
+writeFileSync(join(dir, `${new Date().toISOString().slice(0, 10)}-docker-settings.json`), JSON.stringify(results, null, 2));

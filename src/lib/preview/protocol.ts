@@ -1,0 +1,60 @@
+/**
+ * What the preview's service worker and the page say to each other, and the URL scheme:
+ * `<app base>/preview/<port>/<path>` is `http://localhost:<port>/<path>` in the guest.
+ */
+import type { HttpRequest, HttpResponseHead } from './http-client';
+
+export const PREVIEW_SEGMENT = 'preview';
+
+/** The service worker asks the page (which owns the VM) to carry one request. */
+export interface PreviewRequestMessage {
+  type: 'berth-preview-request';
+  port: number;
+  request: HttpRequest;
+}
+
+export type PreviewReply =
+  | ({ ok: true; body: ReadableStream<Uint8Array> } & HttpResponseHead)
+  | { ok: false; kind: 'refused' | 'timeout' | 'protocol' | 'no-vm'; message: string };
+
+/** The port and the guest path a preview URL names, or null if it is not a preview URL. */
+export function parsePreviewUrl(url: URL, scopePath: string): { port: number; path: string } | null {
+  const prefix = `${scopePath.replace(/\/?$/, '/')}${PREVIEW_SEGMENT}/`;
+  if (!url.pathname.startsWith(prefix)) return null;
+  const rest = url.pathname.slice(prefix.length);
+  const match = /^(\d{1,5})(\/.*)?$/.exec(rest);
+  if (!match) return null;
+  const port = Number(match[1]);
+  if (port < 1 || port > 65535) return null;
+  return { port, path: `${match[2] ?? '/'}${url.search}` };
+}
+
+/** The preview URL (under the app's base) for a guest port and path. */
+export function previewUrl(base: string, port: number, path = '/'): string {
+  return new URL(`${PREVIEW_SEGMENT}/${port}${path.startsWith('/') ? path : `/${path}`}`, base).href;
+}
+
+/**
+ * Rewrites a redirect's Location so it stays inside the preview: `/login` or
+ * `http://localhost:5001/login` from the app on port 5001 become its preview URL.
+ */
+export function rewriteLocation(location: string, port: number, base: string): string {
+  const guestOrigin = `http://localhost:${port}`;
+  let target: URL;
+  try {
+    target = new URL(location, `${guestOrigin}/`);
+  } catch {
+    return location;
+  }
+  const local = ['localhost', '127.0.0.1', '0.0.0.0', '192.168.86.100'].includes(target.hostname);
+  if (!local || target.protocol !== 'http:') return location;
+  const targetPort = Number(target.port || 80);
+  return previewUrl(base, targetPort, `${target.pathname}${target.search}${target.hash}`);
+}
+
+/**
+ * The sandbox every preview document runs in: scripts and forms work, but without
+ * allow-same-origin the document has an opaque origin, so it cannot read Berth's storage,
+ * its cookies or the page around it.
+ */
+export const PREVIEW_CSP = 'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads';
