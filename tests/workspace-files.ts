@@ -1,11 +1,19 @@
 /**
- * The Flask app of the tutorial as the lessons ship it (content/workspace/flask), for the guest
- * tests, the end-to-end tests and the bench, which all build the same files.
+ * The lessons' workspace files (content/workspace/<folder>), for the guest tests, the
+ * end-to-end tests and the bench, which all build the same files the lessons ship.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFilesCommand } from '../src/lib/lessons/workspace';
 
-const FLASK_DIR = join(import.meta.dirname, '../content/workspace/flask');
+const WORKSPACE_DIR = join(import.meta.dirname, '../content/workspace');
+const FLASK_DIR = join(WORKSPACE_DIR, 'flask');
+
+/** Every file of a workspace folder: guest path → contents. */
+export function workspaceFiles(folder: string): Record<string, string> {
+  const dir = join(WORKSPACE_DIR, folder);
+  return Object.fromEntries(readdirSync(dir).map((name) => [`/workspace/${folder}/${name}`, readFileSync(join(dir, name), 'utf8')]));
+}
 
 export const flaskDockerfile = readFileSync(join(FLASK_DIR, 'Dockerfile'), 'utf8');
 
@@ -14,8 +22,7 @@ export function flaskApp(greeting = 'hello world!'): string {
   return readFileSync(join(FLASK_DIR, 'app.py'), 'utf8').replace('"hello world!"', JSON.stringify(greeting));
 }
 
-/** A shell command writing `content` to `path` in the guest (base64, so any text is safe). */
+/** A shell command writing `content` to `path` in the guest, as the lesson pane does. */
 export function writeFileCommand(path: string, content: string): string {
-  const encoded = Buffer.from(content).toString('base64');
-  return `mkdir -p "$(dirname ${path})" && echo ${encoded} | base64 -d > ${path}`;
+  return writeFilesCommand({ [path]: content }, { overwrite: true });
 }

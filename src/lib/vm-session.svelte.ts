@@ -49,6 +49,8 @@ export class VmSession {
   private api: Remote<VmWorkerApi> | undefined;
   private readonly consoleListeners = new Map<number, (bytes: Uint8Array) => void>();
   private readonly replay = new Map<number, Uint8Array[]>();
+  /** When any terminal last printed something (not reactive: the lesson checks poll it). */
+  lastConsoleOutputAt = 0;
   private bridgeStarted = false;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
   private listening = '';
@@ -135,6 +137,7 @@ export class VmSession {
     for (const event of events) {
       if (event.type === 'console-output') {
         const { port, bytes } = event.data;
+        this.lastConsoleOutputAt = Date.now();
         const listener = this.consoleListeners.get(port);
         if (listener) listener(bytes);
         else this.keepForReplay(port, bytes);

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Guest } from '../../src/lib/vm/guest';
 import { bootLocalGuest } from '../../src/lib/vm/node/boot';
-import { flaskApp, flaskDockerfile, writeFileCommand } from '../workspace-files';
+import { flaskApp, flaskDockerfile, workspaceFiles, writeFileCommand } from '../workspace-files';
 
 let guest: Guest;
 
@@ -101,29 +101,7 @@ describe('the guest registry', () => {
 
 describe('docker compose', () => {
   it('runs web + redis, and the web counter increments', async () => {
-    await writeGuestFile(
-      '/workspace/compose/app.py',
-      `from flask import Flask
-from redis import Redis
-
-app = Flask(__name__)
-redis = Redis(host="redis", port=6379)
-
-
-@app.route("/")
-def hello():
-    return "visits: %d" % redis.incr("hits")
-
-
-if __name__ == "__main__":
-    app.run(host="0.0.0.0", port=5000)
-`,
-    );
-    await writeGuestFile('/workspace/compose/Dockerfile', 'FROM python:3.11\nRUN pip install flask redis\nCOPY app.py /app.py\nCMD ["python","/app.py"]\n');
-    await writeGuestFile(
-      '/workspace/compose/docker-compose.yml',
-      'version: "3"\nservices:\n  web:\n    build: .\n    ports:\n      - "5002:5000"\n  redis:\n    image: redis\n',
-    );
+    for (const [path, content] of Object.entries(workspaceFiles('compose'))) await writeGuestFile(path, content);
     const up = await run('cd /workspace/compose && docker-compose up -d');
     expect(up.exitCode).toBe(0);
     expect((await fetchInGuest('http://127.0.0.1:5002/')).output).toBe('visits: 1');
@@ -131,6 +109,14 @@ if __name__ == "__main__":
     const ps = await run('cd /workspace/compose && docker-compose ps');
     expect(ps.output).toMatch(/compose_web_1\s.*Up/);
     expect(ps.output).toMatch(/compose_redis_1\s.*Up/);
-    expect((await run('cd /workspace/compose && docker-compose down')).exitCode).toBe(0);
+    // Compose v2's spelling works too, on the same project.
+    const v2ps = await run('cd /workspace/compose && docker compose ps');
+    expect(v2ps.exitCode).toBe(0);
+    expect(v2ps.output).toMatch(/compose_web_1\s.*Up/);
+    expect((await run('cd /workspace/compose && docker compose logs web')).output).toMatch(/GET \/ HTTP\/1\.1" 200/);
+    expect((await run('docker compose version')).output).toMatch(/docker-compose version 1\.29/);
+    const down = await run('cd /workspace/compose && docker compose down');
+    expect(down.exitCode).toBe(0);
+    expect(down.output).toMatch(/Removing compose_web_1/);
   });
 });

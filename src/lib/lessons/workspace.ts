@@ -1,0 +1,21 @@
+/**
+ * Putting a lesson's files into the guest's /workspace: one shell command per batch, contents
+ * passed as base64 so any text survives. Files the learner already has are kept unless a
+ * reset asks to overwrite them.
+ */
+function base64(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+
+export function writeFilesCommand(files: Record<string, string>, { overwrite }: { overwrite: boolean }): string {
+  const parts = Object.entries(files).map(([path, text]) => {
+    const write = `mkdir -p "$(dirname ${quote(path)})" && echo ${base64(text)} | base64 -d > ${quote(path)}`;
+    return overwrite ? write : `{ test -e ${quote(path)} || { ${write}; }; }`;
+  });
+  return parts.join(' && ') || 'true';
+}
