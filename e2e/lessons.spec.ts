@@ -6,6 +6,9 @@
 import { expect, test, type Page } from '@playwright/test';
 import { pressInto, typeInto, waitForPrompt } from './terminal';
 
+// One walk takes a quarter of an hour; a retry would only repeat a real failure, slowly.
+test.describe.configure({ retries: 0 });
+
 /** What a person does at a step besides clicking its button, keyed by "lesson/step". */
 const BY_HAND: Record<string, (page: Page) => Promise<void>> = {
   // top keeps running in terminal 1; Ctrl+C ends it.

@@ -105,7 +105,8 @@ function ask(page: WindowClient, message: PreviewRequestMessage): Promise<Previe
       clearTimeout(timer);
       resolve(event.data);
     };
-    page.postMessage(message, [channel.port2, ...(message.request.body ? [message.request.body.buffer as ArrayBuffer] : [])]);
+    // The body is copied, not transferred: another page may need it if this one has no VM.
+    page.postMessage(message, [channel.port2]);
   });
 }
 

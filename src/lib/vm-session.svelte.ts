@@ -30,6 +30,8 @@ export interface GuestPort {
   containerPort: number | null;
   /** True once it has answered an HTTP request. */
   answering: boolean;
+  /** True while the page waits for it to answer (a server behind Docker's proxy starting). */
+  starting: boolean;
 }
 
 export class VmSession {
@@ -201,7 +203,8 @@ export class VmSession {
     const before = new Map(this.ports.map((p) => [p.port, p]));
     this.ports = listening.map((port) => {
       const owner = published.find((p) => p.port === port);
-      return { port, container: owner?.container ?? null, containerPort: owner?.containerPort ?? null, answering: before.get(port)?.answering ?? false };
+      const known = before.get(port);
+      return { port, container: owner?.container ?? null, containerPort: owner?.containerPort ?? null, answering: known?.answering ?? false, starting: known?.starting ?? true };
     });
     for (const entry of this.ports) {
       if (!before.has(entry.port)) void this.waitUntilAnswering(entry.port, generation);
@@ -211,16 +214,19 @@ export class VmSession {
   /** Probes a new port until it answers HTTP (the app behind Docker's proxy may still be starting). */
   private async waitUntilAnswering(port: number, generation: number): Promise<void> {
     const deadline = Date.now() + PORT_ANSWER_WAIT_MS;
+    const update = (change: Partial<GuestPort>) => (this.ports = this.ports.map((p) => (p.port === port ? { ...p, ...change } : p)));
     while (Date.now() < deadline && generation === this.generation && this.ports.some((p) => p.port === port)) {
       const reply = await this.httpRequest(port, { method: 'GET', path: '/', headers: [['User-Agent', 'Berth preview probe']] });
       if (reply.ok) {
         void reply.body.cancel();
-        this.ports = this.ports.map((p) => (p.port === port ? { ...p, answering: true } : p));
+        update({ answering: true, starting: false });
         this.portToOpen = port;
         return;
       }
       await new Promise((r) => setTimeout(r, 1500));
     }
+    // Silent for too long: the preview shows whatever the port says (or why it cannot).
+    update({ starting: false });
   }
 
   private stopWorker(): void {
