@@ -3,12 +3,9 @@
  * passed as base64 so any text survives. Files the learner already has are kept unless a
  * reset asks to overwrite them.
  */
-function base64(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
+import { bytesToBase64 } from '../base64';
+
+const base64 = (text: string) => bytesToBase64(new TextEncoder().encode(text));
 
 const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 

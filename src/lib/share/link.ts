@@ -7,6 +7,7 @@
  * Decoding refuses anything malformed, oversized, damaged or unsafe with a message a person can
  * act on, and never touches the current playground: it only returns data.
  */
+import { bytesToBase64 } from '../base64';
 import { compress, decompress } from '../snapshots/delta';
 
 export interface SharedPlayground {
@@ -30,12 +31,7 @@ const MAX_SETUP = 20;
 
 export class ShareLinkError extends Error {}
 
-function b64url(bytes: Uint8Array): string {
-  let binary = '';
-  // In slices: spreading a large array into one call overflows the argument limit.
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
+const b64url = (bytes: Uint8Array) => bytesToBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 function fromB64url(text: string): Uint8Array {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new ShareLinkError('This link is damaged: it has characters a Berth link never has.');
   const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4));
