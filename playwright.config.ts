@@ -16,8 +16,10 @@ export const chromiumLaunchOptions = {
 
 export default defineConfig({
   testDir: 'e2e',
-  // One VM in one tab at a time: the machine has two cores.
-  workers: 1,
+  // Two spec files at a time, each with its own VM (one emulator thread each) on the
+  // machine's two cores: the lesson walk and the hand-typed tutorial are long, and side by
+  // side they take about half the time. BERTH_E2E_WORKERS=1 runs one at a time.
+  workers: Number(process.env.BERTH_E2E_WORKERS ?? 2),
   timeout: 10 * 60_000,
   expect: { timeout: 3 * 60_000 },
   retries: process.env.CI ? 1 : 0,

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chromium, type Page } from '@playwright/test';
 import { chromiumLaunchOptions } from '../playwright.config';
 import type { CommandFigure } from './guest';
+import { flaskApp, flaskDockerfile, writeFileCommand } from '../tests/workspace-files';
 
 export interface PageFigures {
   navigationToPromptSeconds: number;
@@ -20,6 +21,22 @@ export interface PageFigures {
     /** A 5 MiB binary through the same path. */
     fiveMbSeconds: number;
     fiveMbMibPerSecond: number;
+  };
+  /** A snapshot taken after the Flask lesson (app built and running on 5001), in IndexedDB. */
+  snapshot: {
+    storedBytes: number;
+    stateBytes: number;
+    storedPages: number;
+    nonzeroPages: number;
+    freedBytes: number;
+    /** Click to stored: sync, free-page release, state, delta, compression, IndexedDB. */
+    saveSeconds: number;
+    /** Restore to a usable prompt (a new worker: saved state, then the snapshot over it)... */
+    restoreSeconds: number;
+    /** ...of which unpacking and restoring the snapshot itself... */
+    resumeApplySeconds: number;
+    /** ...beside a plain fresh start measured the same way, in the same run. */
+    freshStartSeconds: number;
   };
 }
 
@@ -102,11 +119,56 @@ async function measurePreview(page: Page): Promise<PageFigures['preview']> {
   });
 }
 
+async function measureSnapshot(page: Page, log: (line: string) => void): Promise<PageFigures['snapshot']> {
+  log('page: the Flask lesson (build and run on 5001)…');
+  await measureInPage(page, `${writeFileCommand('/workspace/flask/app.py', flaskApp())} && ${writeFileCommand('/workspace/flask/Dockerfile', flaskDockerfile)}`, 1);
+  await measureInPage(page, 'cd /workspace/flask && docker build -t flask-app . >/dev/null && docker run -p5001:5000 -d --name flask-container flask-app', 1);
+  await measureInPage(page, 'for i in $(seq 60); do curl -fsS http://127.0.0.1:5001/ && exit 0; sleep 1; done; exit 1', 1);
+  log('page: snapshot save and restore…');
+  return page.evaluate(async () => {
+    type Shelf = {
+      save(name: string): Promise<{ storedBytes: number } | undefined>;
+      restore(meta: unknown): Promise<void>;
+      items: { name: string }[];
+      message: { text: string } | null;
+      lastSaveFigures: { storedBytes: number; stateBytes: number; storedPages: number; nonzeroPages: number; freedBytes: number; totalSeconds: number };
+    };
+    type Session = { start(from: 'state'): Promise<void>; status: string; bootResult: { resumed: boolean; resumeSeconds: number }; exec(c: string): Promise<{ exitCode: number; output: string }> };
+    const { shelf, session } = (window as unknown as { berth: { shelf: Shelf; session: Session } }).berth;
+    const meta = await shelf.save('bench: after the Flask lesson');
+    if (!meta) throw new Error(`save failed: ${shelf.message?.text}`);
+    const saved = shelf.lastSaveFigures;
+    let started = performance.now();
+    await session.start('state');
+    const freshStartSeconds = (performance.now() - started) / 1000;
+    started = performance.now();
+    await shelf.restore(shelf.items.find((s) => s.name === 'bench: after the Flask lesson'));
+    const restoreSeconds = (performance.now() - started) / 1000;
+    if (!session.bootResult.resumed) throw new Error(`restore failed: ${shelf.message?.text}`);
+    const check = await session.exec('curl -fsS http://127.0.0.1:5001/');
+    if (check.output.trim() !== 'hello world!') throw new Error(`the restored app does not answer: ${check.output}`);
+    return {
+      storedBytes: saved.storedBytes,
+      stateBytes: saved.stateBytes,
+      storedPages: saved.storedPages,
+      nonzeroPages: saved.nonzeroPages,
+      freedBytes: saved.freedBytes,
+      saveSeconds: saved.totalSeconds,
+      restoreSeconds,
+      resumeApplySeconds: session.bootResult.resumeSeconds,
+      freshStartSeconds,
+    };
+  });
+}
+
 export async function measurePage(log: (line: string) => void): Promise<PageFigures> {
   const server = await startServer();
   const browser = await chromium.launch({ ...chromiumLaunchOptions, headless: true });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // tsx compiles this file keeping function names, which wraps the functions passed to
+    // page.evaluate in a __name() helper that only exists in Node: give the page one.
+    await page.addInitScript('globalThis.__name = (fn) => fn');
     log('page: navigation to prompt…');
     const started = Date.now();
     await page.goto(`http://127.0.0.1:${PORT}/`);
@@ -128,7 +190,8 @@ export async function measurePage(log: (line: string) => void): Promise<PageFigu
     const loop = await measureInPage(page, 'i=0; while [ $i -lt 50000 ]; do i=$((i+1)); done', 3);
     log('page: preview latency and throughput…');
     const preview = await measurePreview(page);
-    return { navigationToPromptSeconds, bytesBeforePrompt, shellLoopMips: loop.median.minstr / loop.median.seconds, commands, preview };
+    const snapshot = await measureSnapshot(page, log);
+    return { navigationToPromptSeconds, bytesBeforePrompt, shellLoopMips: loop.median.minstr / loop.median.seconds, commands, preview, snapshot };
   } finally {
     await browser.close();
     server.kill();

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { measureGuest, type CommandFigure } from './guest';
+import { measureLessonWalk } from './lessons';
 import { measurePage } from './page';
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -20,6 +21,8 @@ const commandRow = (where: string, c: CommandFigure): [string, string] => [
 execFileSync('npx', ['vite', 'build'], { stdio: 'ignore' });
 const guest = await measureGuest(log);
 const page = await measurePage(log);
+// The walk takes a quarter of an hour or more: `npm run bench -- --no-walk` leaves it out.
+const walk = process.argv.includes('--no-walk') ? null : measureLessonWalk(log);
 
 const rows: [string, string][] = [
   ['Node: cold boot to prompt', s(guest.coldBootToPromptSeconds)],
@@ -37,6 +40,15 @@ const rows: [string, string][] = [
   ...page.commands.map((c) => commandRow('Chromium:', c)),
   ['Chromium: preview request, small page: first / median of 20', `${page.preview.smallPageFirstMs.toFixed(0)} ms / ${page.preview.smallPageMedianMs.toFixed(0)} ms`],
   ['Chromium: preview 5 MiB binary', `${s(page.preview.fiveMbSeconds)} (${page.preview.fiveMbMibPerSecond.toFixed(2)} MiB/s)`],
+  ['Chromium: snapshot after the Flask lesson, stored (of a full state)', `${mib(page.snapshot.storedBytes)} (of ${mib(page.snapshot.stateBytes)}; ${page.snapshot.storedPages} of ${page.snapshot.nonzeroPages} pages; ${mib(page.snapshot.freedBytes)} freed first)`],
+  ['Chromium: snapshot save', s(page.snapshot.saveSeconds)],
+  ['Chromium: restore to prompt / of which the snapshot / a fresh start beside it', `${s(page.snapshot.restoreSeconds)} / ${s(page.snapshot.resumeApplySeconds)} / ${s(page.snapshot.freshStartSeconds)}`],
+  ...(walk
+    ? ([
+        ['Chromium: the whole lesson walk (buttons and checks)', `${(walk.totalSeconds / 60).toFixed(1)} min, ${walk.steps.length} steps`],
+        ['Chromium: slowest lesson step', `${walk.slowest.step}: ${s(walk.slowest.seconds)}`],
+      ] as [string, string][])
+    : []),
   ['guest speed, shell loop: Node / Chromium', `${guest.shellLoopMips.toFixed(0)} / ${page.shellLoopMips.toFixed(0)} MIPS`],
 ];
 const width = Math.max(...rows.map(([k]) => k.length));
@@ -49,5 +61,6 @@ const date = new Date().toISOString().slice(0, 10);
 const meta = { measuredAt: new Date().toISOString(), node: process.version };
 writeFileSync(join(dir, `${date}-guest.json`), JSON.stringify({ ...meta, ...guest }, null, 2));
 writeFileSync(join(dir, `${date}-page.json`), JSON.stringify({ ...meta, ...page }, null, 2));
+if (walk) writeFileSync(join(dir, `${date}-lessons.json`), JSON.stringify({ ...meta, ...walk }, null, 2));
 log(`wrote bench/results/${date}-guest.json and ${date}-page.json`);
 process.exit(0);

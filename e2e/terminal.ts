@@ -75,3 +75,16 @@ export async function runInTerminal(page: Page, port: number, command: string, {
   const output = text.slice(text.indexOf('\n', echo) + 1, end);
   return { output, exitCode: Number(pattern.exec(text)![1]) };
 }
+
+/**
+ * Opens Berth and waits for the first terminal's prompt. A visit that finds a saved
+ * playground is offered to resume it first: `choice` answers that offer.
+ */
+export async function openPlayground(page: Page, url = './', choice: 'resume' | 'start-fresh' = 'start-fresh'): Promise<void> {
+  await page.goto(url);
+  const offer = page.getByTestId(choice);
+  const terminal = page.getByTestId('terminal-0');
+  await expect(offer.or(terminal)).toBeVisible({ timeout: 5 * 60_000 });
+  if (await offer.isVisible()) await offer.click();
+  await waitForPrompt(page, 0);
+}

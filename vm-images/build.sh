@@ -134,8 +134,11 @@ chunks_dir=$(run_step chunks "$chunks_hash" build_chunks)
 
 v86_version=$(node -p "require('$ROOT_DIR/node_modules/v86/package.json').version")
 seabios_version=$(dpkg-query -W -f='${Version}' seabios)
+# The Guest class boots and saves the machine, and the disk's state format is part of the
+# state: both are inputs.
 state_hash=$(HASH_EXTRA="$chunks_hash $kernel_hash v86=$v86_version seabios=$seabios_version" hash_inputs \
-  "$VM_IMAGES_DIR/emulator.json" "$VM_IMAGES_DIR/tools/save-state.ts")
+  "$VM_IMAGES_DIR/emulator.json" "$VM_IMAGES_DIR/tools/save-state.ts" \
+  "$ROOT_DIR/src/lib/vm/guest.ts" "$ROOT_DIR/src/lib/vm/chunked-disk.ts")
 build_state() {
   # The state boots from the chunks exactly as the page does, so they sit beside it.
   cp -al "$chunks_dir/chunks" "$1/chunks" &&

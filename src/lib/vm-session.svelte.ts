@@ -2,10 +2,10 @@
  * The page's side of the VM: one worker, its boot status, and console output routed to
  * whichever terminal shows that console. Svelte components read its $state fields.
  */
-import { proxy, wrap, type Remote } from 'comlink';
+import { proxy, transfer, wrap, type Remote } from 'comlink';
 import v86WasmUrl from 'v86/build/v86.wasm?url';
-import type { BootProgress, ExecResult, GuestFault } from './vm/guest';
-import type { BootResult, VmEvent, VmWorkerApi } from './vm/worker-api';
+import type { BootProgress, ExecResult, GuestFault, SnapshotFigures } from './vm/guest';
+import type { BootRequest, BootResult, VmEvent, VmWorkerApi } from './vm/worker-api';
 import type { HttpRequest } from './preview/http-client';
 import { startPreviewBridge } from './preview/bridge';
 import { LISTENING_SOCKETS_COMMAND, parseListeningPorts, parsePublishedPorts, PUBLISHED_PORTS_COMMAND } from './preview/ports';
@@ -53,6 +53,8 @@ export class VmSession {
   private readonly replay = new Map<number, Uint8Array[]>();
   /** When any terminal last printed something (not reactive: the lesson checks poll it). */
   lastConsoleOutputAt = 0;
+  /** When the learner last typed (or a button typed) into a terminal: what autosave follows. */
+  lastInputAt = 0;
   private bridgeStarted = false;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
   private listening = '';
@@ -65,7 +67,11 @@ export class VmSession {
     private readonly previewWorkerUrl?: string,
   ) {}
 
-  async start(from: 'state' | 'cold' = 'state'): Promise<void> {
+  /**
+   * Boots a fresh worker from the saved state (or cold), resuming `snapshot` over it if given;
+   * a snapshot that cannot be resumed leaves a fresh machine and says why in bootResult.
+   */
+  async start(from: 'state' | 'cold' = 'state', snapshot?: Uint8Array): Promise<void> {
     this.stopWorker();
     this.status = 'booting';
     this.bootError = null;
@@ -84,11 +90,15 @@ export class VmSession {
     this.api = wrap<VmWorkerApi>(worker);
     await this.api.subscribe(proxy((events: VmEvent[]) => this.onEvents(events)));
     try {
-      this.bootResult = await this.api.boot({
+      // The worker gets its own copy (transferred): the caller's bytes stay valid.
+      const copy = snapshot?.slice();
+      const request: BootRequest = {
         manifestUrl: new URL(this.manifestUrl, document.baseURI).href,
         wasmUrl: new URL(v86WasmUrl, document.baseURI).href,
         from,
-      });
+        snapshot: copy,
+      };
+      this.bootResult = await this.api.boot(copy ? transfer(request, [copy.buffer]) : request);
       if ((this.status as SessionStatus) === 'booting') {
         this.status = 'ready';
         this.startPreview();
@@ -112,8 +122,11 @@ export class VmSession {
     };
   }
 
-  writeConsole(port: number, data: string): void {
-    if (this.status === 'ready') void this.api?.writeConsole(port, data);
+  /** `typed` is false for the page's own keys (a prompt redraw), which are not the learner's activity. */
+  writeConsole(port: number, data: string, typed = true): void {
+    if (this.status !== 'ready') return;
+    if (typed) this.lastInputAt = Date.now();
+    void this.api?.writeConsole(port, data);
   }
 
   resizeConsole(port: number, cols: number, rows: number): void {
@@ -129,6 +142,19 @@ export class VmSession {
   httpRequest(port: number, request: HttpRequest): Promise<PreviewReply> {
     if (!this.api || this.status !== 'ready') return Promise.resolve({ ok: false, kind: 'no-vm', message: 'The machine is not running.' });
     return this.api.httpRequest(port, request);
+  }
+
+  /** The whole machine as a compressed snapshot (see Guest.takeSnapshot). */
+  takeSnapshot(): Promise<{ snapshot: Uint8Array; figures: SnapshotFigures }> {
+    if (!this.api || this.status !== 'ready') return Promise.reject(new Error('The machine is not running, so there is nothing to save.'));
+    return this.api.takeSnapshot();
+  }
+
+  /** The build the page serves (from its manifest), before any boot. */
+  async servedBuildId(): Promise<string> {
+    const response = await fetch(new URL(this.manifestUrl, document.baseURI));
+    if (!response.ok) throw new Error(`Could not read the machine's manifest (${response.status}).`);
+    return ((await response.json()) as { buildId: string }).buildId;
   }
 
   instructions(): Promise<number> {

@@ -1,16 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { applyDelta, changedBlocks, compress, decompress, deltaBuildId, encodeDelta, SnapshotFormatError } from './delta';
+import { joinV86State, PAGE_SIZE, splitV86State } from '../vm/v86-state';
+import { memoryImage, PAGES, v86State } from './test-states';
+import { compress, decodeSnapshot, decompress, encodeSnapshot, hashPages, snapshotBuildId, SnapshotFormatError } from './delta';
 
-const BLOCK = 4096;
-const base = new Uint8Array(randomBytes(BLOCK * 64 + 123));
+const baseMemory = memoryImage();
+const baseState = v86State(baseMemory, new Uint8Array(512).fill(1));
+const baseHashes = hashPages(baseMemory);
+const basePage = (page: number) => baseMemory.subarray(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
 
-function mutated(): Uint8Array {
-  const current = base.slice();
-  current[5] ^= 1; // block 0
-  current.set(randomBytes(100), BLOCK * 10 + 50); // block 10
-  current[current.length - 1] ^= 0xff; // the short last block
-  return current;
+/** The base with three pages changed, one zeroed, one newly used, and more disk written. */
+function laterState(): Uint8Array {
+  const memory = baseMemory.slice();
+  memory[2 * PAGE_SIZE + 7] ^= 1;
+  memory.set(randomBytes(PAGE_SIZE), 10 * PAGE_SIZE);
+  memory.fill(0, 4 * PAGE_SIZE, 5 * PAGE_SIZE);
+  memory.set(randomBytes(PAGE_SIZE), 5 * PAGE_SIZE);
+  return v86State(memory, new Uint8Array(randomBytes(512 * 3)));
 }
 
 async function expectRefusal(promise: Promise<unknown>, kind: 'corrupt' | 'incompatible', message: RegExp) {
@@ -20,42 +26,54 @@ async function expectRefusal(promise: Promise<unknown>, kind: 'corrupt' | 'incom
   expect(error.message).toMatch(message);
 }
 
-describe('snapshot deltas', () => {
-  it('keep only the changed blocks and rebuild the image exactly', async () => {
-    const current = mutated();
-    expect(changedBlocks(base, current, BLOCK)).toEqual([0, 10, 64]);
-    const frame = await encodeDelta('build-a', base, current, BLOCK);
-    expect(frame.length).toBeLessThan(BLOCK * 3 + 200);
-    expect(deltaBuildId(frame)).toBe('build-a');
-    expect(await applyDelta('build-a', base, frame)).toEqual(current);
+describe('v86 state layout', () => {
+  it('splits into info and buffers and joins back byte for byte', () => {
+    const split = splitV86State(baseState);
+    expect(split.version).toBe(6);
+    expect(split.buffers.map((b) => b.length)).toEqual([3, 512, (PAGES / 2) * PAGE_SIZE, PAGES / 8]);
+    expect(split.packedMemoryId).toBe(2);
+    expect(split.memoryBitmapId).toBe(3);
+    expect(joinV86State(split.version, split.info, split.buffers)).toEqual(baseState);
+  });
+});
+
+describe('snapshot frames', () => {
+  it('store only the pages that changed and rebuild the state exactly', async () => {
+    const later = laterState();
+    const { frame, storedPages, nonzeroPages } = await encodeSnapshot('build-a', splitV86State(later), baseHashes);
+    // Pages 2 and 10 changed, 5 is new; 4 is now zero and costs a bit.
+    expect(storedPages).toBe(3);
+    expect(nonzeroPages).toBe(PAGES / 2);
+    expect(frame.length).toBeLessThan(3 * PAGE_SIZE + 512 * 3 + 2000);
+    expect(snapshotBuildId(frame)).toBe('build-a');
+    const restored = await decodeSnapshot('build-a', frame, basePage);
+    expect(joinV86State(restored.version, restored.info, restored.buffers)).toEqual(later);
   });
 
-  it('are tiny for an unchanged image and handle growth past the base', async () => {
-    expect((await encodeDelta('b', base, base, BLOCK)).length).toBeLessThan(100);
-    const grown = new Uint8Array(base.length + BLOCK * 2);
-    grown.set(base);
-    grown.fill(7, base.length);
-    expect(await applyDelta('b', base, await encodeDelta('b', base, grown, BLOCK))).toEqual(grown);
+  it('are tiny when nothing changed', async () => {
+    const { frame, storedPages } = await encodeSnapshot('b', splitV86State(baseState), baseHashes);
+    expect(storedPages).toBe(0);
+    expect(frame.length).toBeLessThan(2000);
   });
 
   it('survive compression', async () => {
-    const frame = await encodeDelta('b', base, mutated(), BLOCK);
+    const { frame } = await encodeSnapshot('b', splitV86State(laterState()), baseHashes);
     const packed = await compress(frame);
     expect(await decompress(packed, frame.length)).toEqual(frame);
   });
 
   it('refuse another build with a reason', async () => {
-    const frame = await encodeDelta('build-a', base, mutated(), BLOCK);
-    await expectRefusal(applyDelta('build-b', base, frame), 'incompatible', /another version of the machine/);
+    const { frame } = await encodeSnapshot('build-a', splitV86State(laterState()), baseHashes);
+    await expectRefusal(decodeSnapshot('build-b', frame, basePage), 'incompatible', /another version of the machine/);
   });
 
   it('refuse a truncated or damaged frame', async () => {
-    const frame = await encodeDelta('b', base, mutated(), BLOCK);
-    await expectRefusal(applyDelta('b', base, frame.subarray(0, frame.length - 1000)), 'corrupt', /damaged or truncated/);
+    const { frame } = await encodeSnapshot('b', splitV86State(laterState()), baseHashes);
+    await expectRefusal(decodeSnapshot('b', frame.subarray(0, frame.length - 1000), basePage), 'corrupt', /damaged or truncated/);
     const flipped = frame.slice();
     flipped[200] ^= 1;
-    await expectRefusal(applyDelta('b', base, flipped), 'corrupt', /checksum/);
-    await expectRefusal(applyDelta('b', base, new Uint8Array(10)), 'corrupt', /not a Berth snapshot/);
+    await expectRefusal(decodeSnapshot('b', flipped, basePage), 'corrupt', /checksum/);
+    await expectRefusal(decodeSnapshot('b', new Uint8Array(10), basePage), 'corrupt', /not a Berth snapshot/);
   });
 
   it('refuse data that is not compressed or unpacks beyond its limit', async () => {

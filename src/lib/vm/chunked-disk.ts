@@ -2,8 +2,7 @@
  * The guest's hard disk, read lazily in fixed-size zstd chunks named by their content
  * hash, written in memory. It implements the buffer interface v86's IDE drive uses
  * (the one of v86's own AsyncXHRBuffer: byteLength, load, get, set, get_state,
- * set_state), and keeps that class's state format so saved states carry only the
- * written 512-byte blocks.
+ * set_state); saved states carry only the written 512-byte blocks.
  *
  * Why not v86's own `use_parts` loader: content-hashed chunk names let two builds share
  * unchanged chunks and let every all-zero chunk cost nothing; and the page needs byte
@@ -97,13 +96,26 @@ export class ChunkedDisk {
     done();
   }
 
-  get_state(): [[number, Uint8Array][]] {
-    return [[...this.written]];
+  /**
+   * Written blocks as two buffers (their indices, then their bytes): a state or snapshot
+   * then holds two buffers rather than one per 512-byte block.
+   */
+  get_state(): [Uint32Array, Uint8Array] {
+    const indices = Uint32Array.from([...this.written.keys()].sort((a, b) => a - b));
+    const data = new Uint8Array(indices.length * BLOCK_SIZE);
+    indices.forEach((index, i) => data.set(this.written.get(index)!, i * BLOCK_SIZE));
+    return [indices, data];
   }
 
-  set_state(state: [[number, Uint8Array][]]): void {
+  /** Takes get_state's form, or v86's AsyncXHRBuffer form (a list of [index, block]) of older states. */
+  set_state(state: [Uint32Array, Uint8Array] | [[number, Uint8Array][]]): void {
     this.written.clear();
-    for (const [index, block] of state[0]) this.written.set(index, block);
+    if (state[0] instanceof Uint32Array) {
+      const data = state[1] as Uint8Array;
+      state[0].forEach((index, i) => this.written.set(index, data.slice(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE)));
+    } else {
+      for (const [index, block] of state[0]) this.written.set(index, block);
+    }
   }
 
   /** Number of 512-byte blocks written since boot (or carried in a restored state). */

@@ -12,6 +12,8 @@ import { V86, type V86Options } from 'v86';
 import { AgentAnswerParser, encodeAgentRequest, type AgentAnswer } from './agent-protocol';
 import { ChunkedDisk } from './chunked-disk';
 import { InstructionCounter } from './instruction-counter';
+import { compress, decodeSnapshot, decompress, encodeSnapshot, hashPages } from '../snapshots/delta';
+import { joinV86State, PAGE_SIZE, splitV86State } from './v86-state';
 import type { VmManifest } from './manifest';
 import type { TcpEvents, TcpStream } from '../preview/http-client';
 
@@ -73,7 +75,24 @@ export interface BootOptions {
   onProgress?: (progress: BootProgress) => void;
   /** Give up waiting for the guest after this long. */
   timeoutMs?: number;
+  /** A compressed snapshot (Guest.takeSnapshot) to resume instead of the plain saved state. */
+  snapshot?: Uint8Array;
 }
+
+export interface SnapshotFigures {
+  /** Compressed bytes, as stored. */
+  storedBytes: number;
+  /** The whole machine state's size, for comparison. */
+  stateBytes: number;
+  storedPages: number;
+  nonzeroPages: number;
+  /** Free memory the guest handed back (zeroed) just before the state was taken. */
+  freedBytes: number;
+  seconds: number;
+}
+
+/** A snapshot cannot unpack to more than this: the largest state a 512 MiB guest makes, with room. */
+const SNAPSHOT_LIMIT_BYTES = 1.5 * 2 ** 30;
 
 const KERNEL_LOG_LINES = 60;
 const FAULT_PATTERNS: [RegExp, GuestFault['kind']][] = [
@@ -98,12 +117,24 @@ function deliverDataWithFin(connection: V86TcpConnection): void {
   };
 }
 
+/** The part of v86's virtio balloon (src/virtio_balloon.js) free-page hinting uses. */
+interface V86Balloon {
+  fp_cmd: number;
+  zeroed: number;
+  free_cb: ((zeroed: number) => void) | undefined;
+  virtio: { notify_config_changes(): void };
+}
+
 type Listener<K extends keyof GuestEvents> = (event: GuestEvents[K]) => void;
 
 export class Guest {
   readonly emulator: V86;
   readonly disk: unknown;
   fault: GuestFault | null = null;
+  /** Why the snapshot given to boot was not resumed (the machine then started fresh). */
+  snapshotError: Error | undefined;
+  /** Seconds spent unpacking and restoring the snapshot given to boot. */
+  snapshotResumeSeconds = 0;
 
   private readonly listeners = new Map<keyof GuestEvents, Set<(event: never) => void>>();
   private readonly pending = new Map<number, { resolve: (a: AgentAnswer) => void; reject: (e: Error) => void }>();
@@ -113,6 +144,8 @@ export class Guest {
   private nextRequestId = 1;
   private kernelLog: string[] = [''];
   private readonly counter: InstructionCounter;
+  /** Page hashes of the shipped state's memory, the base every snapshot is stored against. */
+  private baseMemoryHashes: Uint32Array | undefined;
   private readonly counterTimer: ReturnType<typeof setInterval>;
 
   private constructor(readonly manifest: VmManifest, options: V86Options, disk: unknown) {
@@ -178,6 +211,7 @@ export class Guest {
       hdb: options.secondDisk,
       uart1: true,
       virtio_console: true,
+      virtio_balloon: settings.freePageHinting ?? false,
       net_device: settings.network ? { type: settings.network.type, relay_url: settings.network.relayUrl } : undefined,
       // The guest's kernel learnt its NIC's MAC at boot; a restored state must keep it, or
       // the network stack would address frames to a MAC the guest does not answer to.
@@ -194,7 +228,21 @@ export class Guest {
     const deadline = Date.now() + (options.timeoutMs ?? 10 * 60_000);
     if (options.from === 'state') {
       report({ step: 'restoring' });
-      await guest.restoreState(state!);
+      await guest.restoreState(state!, { run: false });
+      // Snapshots are stored against the shipped state's pages, so note them before any change.
+      guest.baseMemoryHashes = hashPages(guest.memory());
+      if (options.snapshot) {
+        const resumeStarted = performance.now();
+        try {
+          await guest.restoreSnapshotOverBase(options.snapshot);
+          guest.snapshotResumeSeconds = (performance.now() - resumeStarted) / 1000;
+        } catch (error) {
+          // A snapshot that cannot be resumed leaves a fresh machine (and the snapshot as it was).
+          guest.snapshotError = error as Error;
+          await guest.restoreState(state!, { run: false });
+        }
+      }
+      await guest.emulator.run();
       report({ step: 'setting-clock' });
       await guest.syncClock(Math.max(10_000, deadline - Date.now()));
     } else {
@@ -314,14 +362,87 @@ export class Guest {
     return this.emulator.save_state();
   }
 
-  async restoreState(state: Uint8Array | ArrayBuffer): Promise<void> {
+  async restoreState(state: Uint8Array | ArrayBuffer, { run = true } = {}): Promise<void> {
     const wasRunning = this.emulator.is_running();
     if (wasRunning) await this.emulator.stop();
     await this.emulator.restore_state(bufferOf(state instanceof Uint8Array ? state : new Uint8Array(state)));
     this.counter.rebase();
     // A restored guest's agent is already waiting on its serial line.
     this.agentReady = true;
-    await this.emulator.run();
+    if (run) await this.emulator.run();
+  }
+
+  /**
+   * Asks the guest to hand its free pages to the host, which zeroes them (v86's balloon
+   * free-page hinting): zero pages cost nothing in a saved state. Resolves with the bytes
+   * zeroed; 0 without a balloon, or if the guest does not answer in time.
+   *
+   * Why not v86's own Cleanup(): it always asks with command id 2, and Linux ignores a
+   * request whose id equals the last one it served (virtio_balloon.c, report_free_page_func),
+   * so every request after the first, including the first after restoring a state saved
+   * after one, would do nothing. Each request here gets a fresh id.
+   */
+  async releaseFreeMemory(timeoutMs = 15_000): Promise<number> {
+    const balloon = (this.emulator as unknown as { v86?: { cpu?: { devices?: { virtio_balloon?: V86Balloon } } } }).v86?.cpu?.devices?.virtio_balloon;
+    if (!balloon) return Promise.resolve(0);
+    const released = new Promise<number>((resolve) => {
+      const timer = setTimeout(() => resolve(0), timeoutMs);
+      // Ids 0 and 1 mean "stop" and "done"; any other id not used last time is a new request
+      // (a random one, since the guest may remember an id from a session restored earlier).
+      let id: number;
+      do id = 2 + Math.floor(Math.random() * 0x7ffffff0);
+      while (id === balloon.fp_cmd);
+      balloon.fp_cmd = id;
+      balloon.zeroed = 0;
+      balloon.free_cb = (zeroed) => {
+        clearTimeout(timer);
+        resolve(zeroed);
+      };
+      balloon.virtio.notify_config_changes();
+    });
+    // The guest holds the hinted pages until it reads "done" (v86 signals it right after the
+    // callback) and only then gives them back to its allocator: one agent round trip lets
+    // it, so a state saved next does not start with its free memory locked away.
+    return released.then(async (zeroed) => {
+      await this.exec('true', { timeoutMs });
+      return zeroed;
+    });
+  }
+
+  /**
+   * The whole machine (memory, devices, written disk blocks) as a compressed snapshot that
+   * holds only what differs from the shipped state. Needs a guest booted from that state.
+   */
+  async takeSnapshot(): Promise<{ snapshot: Uint8Array; figures: SnapshotFigures }> {
+    if (!this.baseMemoryHashes) throw new Error('Snapshots need a machine started from the saved state, not a cold boot.');
+    const started = performance.now();
+    // Written files reach the disk (our buffer) first; dropped caches would cost the
+    // resumed session its warm reads, so only free pages are released.
+    await this.exec('sync', { timeoutMs: 60_000 });
+    const freedBytes = await this.releaseFreeMemory();
+    const raw = new Uint8Array(await this.saveState());
+    const { frame, storedPages, nonzeroPages } = await encodeSnapshot(this.manifest.buildId, splitV86State(raw), this.baseMemoryHashes);
+    const snapshot = await compress(frame);
+    return {
+      snapshot,
+      figures: { storedBytes: snapshot.length, stateBytes: raw.length, storedPages, nonzeroPages, freedBytes, seconds: (performance.now() - started) / 1000 },
+    };
+  }
+
+  /** Replaces the (stopped, just restored) base state with a snapshot taken against it. */
+  private async restoreSnapshotOverBase(snapshot: Uint8Array): Promise<void> {
+    const frame = await decompress(snapshot, SNAPSHOT_LIMIT_BYTES);
+    const memory = this.memory();
+    const state = await decodeSnapshot(this.manifest.buildId, frame, (page) => memory.subarray(page * PAGE_SIZE, (page + 1) * PAGE_SIZE));
+    const raw = joinV86State(state.version, state.info, state.buffers);
+    await this.emulator.restore_state(bufferOf(raw));
+    this.counter.rebase();
+  }
+
+  /** The guest's physical memory, live (v86's own view of it). */
+  private memory(): Uint8Array {
+    const cpu = (this.emulator as unknown as { v86: { cpu: { mem8: Uint8Array } } }).v86.cpu;
+    return cpu.mem8;
   }
 
   /** Sets the guest clock to the host's: a restored state otherwise lives in the past. */

@@ -23,6 +23,11 @@ export interface EmulatorSettings {
   consolePorts: number;
   /** v86's in-page network stack (guest 192.168.86.100, router 192.168.86.1). */
   network: { type: 'virtio'; relayUrl: 'fetch' } | null;
+  /**
+   * A virtio balloon whose free-page hints let the host zero the guest's free memory before
+   * a state is saved: zero pages cost nothing in a state, so states and snapshots shrink.
+   */
+  freePageHinting?: boolean;
 }
 
 export interface DiskLayout {

@@ -29,6 +29,7 @@ class VmWorker implements VmWorkerApi {
     const manifest = await fetchManifest(request.manifestUrl);
     const guest = await Guest.boot(manifest, assets, {
       from: request.from,
+      snapshot: request.snapshot,
       onProgress: (progress) => this.emit('boot-progress', progress),
     });
     this.guest = guest;
@@ -41,6 +42,9 @@ class VmWorker implements VmWorkerApi {
       bytesFetched: assets.fetchedBytes + (guest.disk as ChunkedDisk).fetchedBytes,
       seconds: (performance.now() - started) / 1000,
       images: manifest.images,
+      resumed: request.snapshot !== undefined && !guest.snapshotError,
+      resumeSeconds: guest.snapshotResumeSeconds,
+      snapshotError: guest.snapshotError?.message,
     };
   }
 
@@ -65,6 +69,11 @@ class VmWorker implements VmWorkerApi {
     } catch (error) {
       return { ok: false, kind: error instanceof HttpError ? error.kind : 'protocol', message: (error as Error).message };
     }
+  }
+
+  async takeSnapshot() {
+    const taken = await this.requireGuest().takeSnapshot();
+    return transfer(taken, [taken.snapshot.buffer]);
   }
 
   instructions(): number {

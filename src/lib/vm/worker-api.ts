@@ -2,7 +2,7 @@
  * The page ↔ VM worker boundary: one interface the worker implements and exposes with
  * comlink, and one event map for everything the VM reports. Nothing else crosses.
  */
-import type { BootProgress, ExecResult, GuestFault } from './guest';
+import type { BootProgress, ExecResult, GuestFault, SnapshotFigures } from './guest';
 import type { ImageEntry } from './manifest';
 import type { HttpRequest } from '../preview/http-client';
 import type { PreviewReply } from '../preview/protocol';
@@ -22,6 +22,8 @@ export interface BootRequest {
   /** URL of v86's wasm, as the page's bundler resolved it. */
   wasmUrl: string;
   from: 'state' | 'cold';
+  /** A snapshot (from takeSnapshot) to resume over the saved state; transferred. */
+  snapshot?: Uint8Array;
 }
 
 export interface BootResult {
@@ -32,6 +34,11 @@ export interface BootResult {
   seconds: number;
   /** The build's image catalog, for the page's side panel. */
   images: ImageEntry[];
+  /** True if the snapshot given was resumed, and the seconds that took (within `seconds`). */
+  resumed: boolean;
+  resumeSeconds: number;
+  /** Why the snapshot given could not be resumed (the machine started fresh instead). */
+  snapshotError?: string;
 }
 
 export interface VmWorkerApi {
@@ -46,6 +53,11 @@ export interface VmWorkerApi {
    * is a stream transferred to the caller.
    */
   httpRequest(port: number, request: HttpRequest): Promise<PreviewReply>;
+  /**
+   * The whole machine as a compressed snapshot holding only what differs from the saved
+   * state; the bytes are transferred to the caller.
+   */
+  takeSnapshot(): Promise<{ snapshot: Uint8Array; figures: SnapshotFigures }>;
   /** Guest instructions since boot (for benchmarks). */
   instructions(): number;
 }

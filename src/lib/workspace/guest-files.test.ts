@@ -1,0 +1,70 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  decodeText,
+  deleteCommand,
+  isSafeRelativePath,
+  listCommand,
+  makeFolderCommand,
+  parseListing,
+  parseReadFiles,
+  readFilesCommand,
+  renameCommand,
+  writeFileCommand,
+} from './guest-files';
+
+// The commands run in the host's bash against a temporary folder, as the guest's would.
+const bash = (command: string) => execFileSync('bash', ['-c', command], { encoding: 'latin1' });
+const text = (s: string) => new TextEncoder().encode(s);
+
+function workspace(): string {
+  const root = mkdtempSync(join(tmpdir(), 'berth-workspace-'));
+  writeFileSync(join(root, 'app.py'), 'print("hi")\n');
+  mkdirSync(join(root, "it's here/templates"), { recursive: true });
+  writeFileSync(join(root, "it's here/templates/index.html"), '<p>héllo $HOME `x`</p>\n');
+  mkdirSync(join(root, '.git'));
+  writeFileSync(join(root, '.git/HEAD'), 'ref\n');
+  return root;
+}
+
+describe('workspace commands', () => {
+  it('list files and folders with sizes, skipping .git', () => {
+    const root = workspace();
+    const entries = parseListing(bash(listCommand(root)));
+    expect(entries.map((e) => `${e.kind} ${e.path}`)).toEqual(['file app.py', "dir it's here", "dir it's here/templates", "file it's here/templates/index.html"]);
+    expect(entries[0].size).toBe(12);
+    expect(entries[0].mtime).toBeGreaterThan(1_600_000_000);
+  });
+
+  it('read several files byte for byte', () => {
+    const root = workspace();
+    writeFileSync(join(root, 'blob.bin'), Buffer.from([0, 1, 2, 255]));
+    const files = parseReadFiles(bash(readFilesCommand(['app.py', "it's here/templates/index.html", 'blob.bin', 'gone.txt'], root)));
+    expect(new TextDecoder().decode(files.get('app.py'))).toBe('print("hi")\n');
+    expect(decodeText(files.get("it's here/templates/index.html")!)).toBe('<p>héllo $HOME `x`</p>\n');
+    expect(decodeText(files.get('blob.bin')!)).toBeNull();
+    expect(files.get('gone.txt')).toEqual(new Uint8Array(0));
+  });
+
+  it('write, make folders, rename without replacing, and delete', () => {
+    const root = workspace();
+    bash(writeFileCommand('new/dir/Dockerfile', text('FROM python:3.11\n'), root));
+    expect(readFileSync(join(root, 'new/dir/Dockerfile'), 'utf8')).toBe('FROM python:3.11\n');
+    bash(makeFolderCommand('static/css', root));
+    expect(existsSync(join(root, 'static/css'))).toBe(true);
+    bash(renameCommand('app.py', 'src/main.py', root));
+    expect(readFileSync(join(root, 'src/main.py'), 'utf8')).toBe('print("hi")\n');
+    expect(() => execFileSync('bash', ['-c', renameCommand('new/dir/Dockerfile', 'src/main.py', root)], { stdio: 'pipe' })).toThrow(/already exists/);
+    bash(deleteCommand("it's here", root));
+    expect(existsSync(join(root, "it's here"))).toBe(false);
+  });
+
+  it('refuse paths that leave the workspace', () => {
+    for (const bad of ['../etc/passwd', '/etc/passwd', 'a/../../b', '', 'a//b', 'x\ny', 'dir/']) expect(isSafeRelativePath(bad)).toBe(false);
+    expect(() => writeFileCommand('../x', text('')).length).toThrow(/not a file name inside the workspace/);
+    expect(isSafeRelativePath('templates/index.html')).toBe(true);
+  });
+});
