@@ -16,10 +16,9 @@ export const chromiumLaunchOptions = {
 
 export default defineConfig({
   testDir: 'e2e',
-  // Two spec files at a time, each with its own VM (one emulator thread each) on the
-  // machine's two cores: the lesson walk and the hand-typed tutorial are long, and side by
-  // side they take about half the time. BERTH_E2E_WORKERS=1 runs one at a time.
-  workers: Number(process.env.BERTH_E2E_WORKERS ?? 2),
+  // One VM in one tab at a time: each emulator wants a whole core and the machine has two
+  // (measured: two side by side slowed each past the tests' waits, for little gain).
+  workers: Number(process.env.BERTH_E2E_WORKERS ?? 1),
   timeout: 10 * 60_000,
   expect: { timeout: 3 * 60_000 },
   retries: process.env.CI ? 1 : 0,

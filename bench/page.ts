@@ -22,6 +22,16 @@ export interface PageFigures {
     fiveMbSeconds: number;
     fiveMbMibPerSecond: number;
   };
+  /** The classroom figures: what a first visit and full offline use cost, and reloads after. */
+  offline: {
+    /** Every file of the build, as "make available offline" counts it. */
+    fullOfflineBytes: number;
+    makeAvailableSeconds: number;
+    /** Navigation to a usable prompt with everything in the service worker's cache... */
+    warmNavigationSeconds: number;
+    /** ...and the same with the network off. */
+    offlineNavigationSeconds: number;
+  };
   /** A snapshot taken after the Flask lesson (app built and running on 5001), in IndexedDB. */
   snapshot: {
     storedBytes: number;
@@ -119,6 +129,34 @@ async function measurePreview(page: Page): Promise<PageFigures['preview']> {
   });
 }
 
+async function waitForReady(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => (window as unknown as { berth?: { session: { status: string } } }).berth?.session.status === 'ready',
+    null,
+    { timeout: 5 * 60_000, polling: 50 },
+  );
+}
+
+async function measureOffline(page: Page, log: (line: string) => void): Promise<PageFigures['offline']> {
+  log('page: make available offline, then warm and offline reloads…');
+  let started = Date.now();
+  await page.getByTestId('offline-make').click();
+  await page.getByTestId('offline-available').waitFor({ timeout: 10 * 60_000 });
+  const makeAvailableSeconds = (Date.now() - started) / 1000;
+  const fullOfflineBytes = await page.evaluate(() => (window as unknown as { berth: { offline: { total: number } } }).berth.offline.total);
+  started = Date.now();
+  await page.reload();
+  await waitForReady(page);
+  const warmNavigationSeconds = (Date.now() - started) / 1000;
+  await page.context().setOffline(true);
+  started = Date.now();
+  await page.reload();
+  await waitForReady(page);
+  const offlineNavigationSeconds = (Date.now() - started) / 1000;
+  await page.context().setOffline(false);
+  return { fullOfflineBytes, makeAvailableSeconds, warmNavigationSeconds, offlineNavigationSeconds };
+}
+
 async function measureSnapshot(page: Page, log: (line: string) => void): Promise<PageFigures['snapshot']> {
   log('page: the Flask lesson (build and run on 5001)…');
   await measureInPage(page, `${writeFileCommand('/workspace/flask/app.py', flaskApp())} && ${writeFileCommand('/workspace/flask/Dockerfile', flaskDockerfile)}`, 1);
@@ -129,6 +167,7 @@ async function measureSnapshot(page: Page, log: (line: string) => void): Promise
     type Shelf = {
       save(name: string): Promise<{ storedBytes: number } | undefined>;
       restore(meta: unknown): Promise<void>;
+      delete(meta: unknown): Promise<void>;
       items: { name: string }[];
       message: { text: string } | null;
       lastSaveFigures: { storedBytes: number; stateBytes: number; storedPages: number; nonzeroPages: number; freedBytes: number; totalSeconds: number };
@@ -147,6 +186,8 @@ async function measureSnapshot(page: Page, log: (line: string) => void): Promise
     if (!session.bootResult.resumed) throw new Error(`restore failed: ${shelf.message?.text}`);
     const check = await session.exec('curl -fsS http://127.0.0.1:5001/');
     if (check.output.trim() !== 'hello world!') throw new Error(`the restored app does not answer: ${check.output}`);
+    // Gone again, so the reloads measured next are not offered to resume it.
+    await shelf.delete(shelf.items.find((s) => s.name === 'bench: after the Flask lesson'));
     return {
       storedBytes: saved.storedBytes,
       stateBytes: saved.stateBytes,
@@ -191,7 +232,8 @@ export async function measurePage(log: (line: string) => void): Promise<PageFigu
     log('page: preview latency and throughput…');
     const preview = await measurePreview(page);
     const snapshot = await measureSnapshot(page, log);
-    return { navigationToPromptSeconds, bytesBeforePrompt, shellLoopMips: loop.median.minstr / loop.median.seconds, commands, preview, snapshot };
+    const offline = await measureOffline(page, log);
+    return { navigationToPromptSeconds, bytesBeforePrompt, shellLoopMips: loop.median.minstr / loop.median.seconds, commands, preview, snapshot, offline };
   } finally {
     await browser.close();
     server.kill();

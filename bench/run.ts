@@ -49,6 +49,8 @@ const rows: [string, string][] = [
         ['Chromium: slowest lesson step', `${walk.slowest.step}: ${s(walk.slowest.seconds)}`],
       ] as [string, string][])
     : []),
+  ['Chromium: bytes for full offline use ("make available offline")', `${mib(page.offline.fullOfflineBytes)} in ${s(page.offline.makeAvailableSeconds)} from a local server`],
+  ['Chromium: navigation to prompt: first visit / cached / network off', `${s(page.navigationToPromptSeconds)} / ${s(page.offline.warmNavigationSeconds)} / ${s(page.offline.offlineNavigationSeconds)}`],
   ['guest speed, shell loop: Node / Chromium', `${guest.shellLoopMips.toFixed(0)} / ${page.shellLoopMips.toFixed(0)} MIPS`],
 ];
 const width = Math.max(...rows.map(([k]) => k.length));

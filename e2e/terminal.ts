@@ -82,6 +82,11 @@ export async function runInTerminal(page: Page, port: number, command: string, {
  */
 export async function openPlayground(page: Page, url = './', choice: 'resume' | 'start-fresh' = 'start-fresh'): Promise<void> {
   await page.goto(url);
+  await waitForPlayground(page, choice);
+}
+
+/** After a navigation the page made itself (a reload): answers the resume offer, waits for the prompt. */
+export async function waitForPlayground(page: Page, choice: 'resume' | 'start-fresh' = 'start-fresh'): Promise<void> {
   const offer = page.getByTestId(choice);
   const terminal = page.getByTestId('terminal-0');
   await expect(offer.or(terminal)).toBeVisible({ timeout: 5 * 60_000 });

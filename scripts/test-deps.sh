@@ -14,5 +14,13 @@ if [ ! -x /usr/bin/docker-registry ]; then
   echo "test-deps: installing docker-registry for the --pull tests"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null || { as_root apt-get update -qq || true; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null; }
 fi
+# The offline tests serve dist/ with Python's http.server and make a second build's state
+# with zstd.
+for tool in python3 zstd; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "test-deps: installing $tool for the offline tests"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null || { as_root apt-get update -qq || true; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null; }
+  fi
+done
 [ -d node_modules/.bin ] || npm ci --no-audit --no-fund
 [ -f public/vm/manifest.json ] || npm run vm:build

@@ -63,7 +63,7 @@ export class VmSession {
 
   constructor(
     private readonly manifestUrl: string,
-    /** The preview service worker's URL; its folder is the app's base. */
+    /** The service worker's URL (previews, offline); its folder is the app's base. */
     private readonly previewWorkerUrl?: string,
   ) {}
 
@@ -72,6 +72,7 @@ export class VmSession {
    * a snapshot that cannot be resumed leaves a fresh machine and says why in bootResult.
    */
   async start(from: 'state' | 'cold' = 'state', snapshot?: Uint8Array): Promise<void> {
+    this.startServiceWorker();
     this.stopWorker();
     this.status = 'booting';
     this.bootError = null;
@@ -190,13 +191,20 @@ export class VmSession {
     this.status = 'faulted';
   }
 
-  private startPreview(): void {
+  /**
+   * Registers the service worker (previews, and the offline cache that should see the
+   * machine's downloads) before the first boot, and answers the requests it relays.
+   */
+  private startServiceWorker(): void {
     if (!this.bridgeStarted && this.previewWorkerUrl) {
       this.bridgeStarted = true;
       startPreviewBridge(this.previewWorkerUrl, (port, request) => this.httpRequest(port, request)).ready.catch((error: Error) => {
         this.previewUnavailable = `Previews cannot open: ${error.message}`;
       });
     }
+  }
+
+  private startPreview(): void {
     this.listening = '';
     this.portFirstSeen.clear();
     this.ports = [];

@@ -16,6 +16,9 @@ const AUTO_SAVE_EVERY_MS = 3 * 60_000;
 /** ...and only once the terminals have been quiet this long (not in the middle of a build). */
 const AUTO_SAVE_QUIET_MS = 20_000;
 
+/** Snapshots checksum their data with the browser's crypto API, which only secure pages have. */
+const INSECURE_PAGE = 'Snapshots need this page to be served over https:// (or from localhost): the browser withholds what they use from plain http:// pages on other machines.';
+
 export type ShelfMessage = { kind: 'error' | 'info'; text: string };
 
 export class SnapshotShelf {
@@ -139,6 +142,7 @@ export class SnapshotShelf {
   /** Checks a file completely before storing it; another build's snapshot is refused with why. */
   async importFile(file: File): Promise<SnapshotMeta | undefined> {
     if (this.heldElsewhere) return void this.refuseHere();
+    if (!isSecureContext) return void (this.message = { kind: 'error', text: INSECURE_PAGE });
     this.busy = 'importing';
     this.message = null;
     try {
@@ -162,6 +166,7 @@ export class SnapshotShelf {
 
   private async write(name: string, auto: boolean): Promise<SnapshotMeta | undefined> {
     if (this.heldElsewhere) return void this.refuseHere();
+    if (!isSecureContext) return void (this.message = { kind: 'error', text: INSECURE_PAGE });
     if (this.busy) return undefined;
     this.busy = 'saving';
     if (!auto) this.message = null;

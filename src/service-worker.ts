@@ -1,13 +1,19 @@
 /**
- * The preview's service worker. Requests to `<base>/preview/<port>/…` never reach a server:
- * this worker hands each one to a Berth page that runs the VM, which carries it into the
- * guest's port over the in-browser network, and streams the answer back.
+ * Berth's service worker, one classic script at the site's base (its folder is its scope).
+ * It has two jobs:
  *
- * Every answer runs sandboxed (PREVIEW_CSP): a page served by a container gets an opaque
- * origin and cannot touch Berth's storage or the page around it. Everything else passes
- * through untouched.
+ * Previews: requests to `<base>/preview/<port>/…` never reach a server. This worker hands
+ * each one to a Berth page that runs the VM, which carries it into the guest's port over the
+ * in-browser network, and streams the answer back. Every answer runs sandboxed (PREVIEW_CSP):
+ * a page served by a container gets an opaque origin and cannot touch Berth's storage or the
+ * page around it.
+ *
+ * Offline: the site's own files are answered from a cache as src/lib/offline/cache-policy.ts
+ * says (entry points network-first, content-hashed files cache-first), and the app shell is
+ * stored when the worker installs, so after one visit the page opens with the network off.
  */
 import { parsePreviewUrl, PREVIEW_CSP, rewriteLocation, type PreviewReply, type PreviewRequestMessage } from './lib/preview/protocol';
+import { OFFLINE_CACHE, OFFLINE_INDEX, strategyFor, type OfflineIndex } from './lib/offline/cache-policy';
 
 interface WindowClient {
   id: string;
@@ -19,6 +25,7 @@ interface FetchEvent extends Event {
   request: Request;
   clientId: string;
   respondWith(response: Promise<Response> | Response): void;
+  waitUntil(promise: Promise<unknown>): void;
 }
 interface ExtendableEvent extends Event {
   waitUntil(promise: Promise<unknown>): void;
@@ -34,7 +41,7 @@ const worker = self as unknown as {
 /** Nothing came back from the page at all: its tab closed or froze mid-request. */
 const PAGE_TIMEOUT_MS = 90_000;
 
-worker.addEventListener('install', (event) => event.waitUntil(worker.skipWaiting()));
+worker.addEventListener('install', (event) => event.waitUntil(storeShell().finally(() => worker.skipWaiting())));
 worker.addEventListener('activate', (event) => event.waitUntil(worker.clients.claim()));
 
 worker.addEventListener('fetch', (event) => {
@@ -42,9 +49,62 @@ worker.addEventListener('fetch', (event) => {
   if (url.origin !== location.origin) return;
   const scopePath = new URL(worker.registration.scope).pathname;
   const target = parsePreviewUrl(url, scopePath);
-  if (!target) return;
-  event.respondWith(relay(event, target.port, target.path));
+  if (target) {
+    event.respondWith(relay(event, target.port, target.path));
+    return;
+  }
+  if (!url.pathname.startsWith(scopePath)) return;
+  const strategy = strategyFor(url.pathname.slice(scopePath.length), event.request.method);
+  if (strategy === 'network-first') event.respondWith(networkFirst(event));
+  else if (strategy === 'cache-first') event.respondWith(cacheFirst(event));
 });
+
+/** The app shell, so the page itself opens offline after one visit (best effort: online only). */
+async function storeShell(): Promise<void> {
+  try {
+    const response = await fetch(new URL(OFFLINE_INDEX, worker.registration.scope), { cache: 'no-cache' });
+    if (!response.ok) return;
+    const index = (await response.clone().json()) as OfflineIndex;
+    const cache = await caches.open(OFFLINE_CACHE);
+    await cache.put(new URL(OFFLINE_INDEX, worker.registration.scope).href, response);
+    const missing: string[] = [];
+    for (const path of ['', ...index.files.map((f) => f.path)]) {
+      const url = new URL(path, worker.registration.scope).href;
+      if (path === '' || path === 'index.html' || !(await cache.match(url))) missing.push(url);
+    }
+    await cache.addAll(missing);
+  } catch {
+    // Offline or a dev server without the index: the shell is stored as it is used instead.
+  }
+}
+
+// Answers are stored while the page reads them (waitUntil), not before: a 70 MB state
+// streams to the page's progress bar as it arrives.
+async function networkFirst(event: FetchEvent): Promise<Response> {
+  const request = event.request;
+  const cache = await caches.open(OFFLINE_CACHE);
+  try {
+    const response = await fetch(request, { cache: 'no-cache' });
+    if (response.ok) event.waitUntil(cache.put(request, response.clone()));
+    return response;
+  } catch (error) {
+    const cached = (await cache.match(request)) ?? (await cache.match(request, { ignoreSearch: true }));
+    if (cached) return cached;
+    throw error;
+  }
+}
+
+async function cacheFirst(event: FetchEvent): Promise<Response> {
+  const request = event.request;
+  const cache = await caches.open(OFFLINE_CACHE);
+  const cached = await cache.match(request);
+  if (cached) return cached;
+  const response = await fetch(request);
+  // Whole answers only: a partial or failed one must never be served later as the file
+  // (cache.put rejects a body that breaks off, so a cut download is not stored either).
+  if (response.status === 200) event.waitUntil(cache.put(request, response.clone()));
+  return response;
+}
 
 async function relay(event: FetchEvent, port: number, path: string): Promise<Response> {
   const request = event.request;

@@ -1,0 +1,113 @@
+/**
+ * The classroom case: the built site (dist/) copied under a sub-path of plain static servers
+ * (Python's http.server, and Node's http-server), with no special headers. First visit, "make
+ * available offline", the network off, a reload: the machine comes back and runs a container.
+ * Then a new build is served over the old one: the running session keeps working, the page
+ * says an update is ready, and after a reload only the new build's files are used and kept.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { openPlayground, runInTerminal, waitForPlayground } from './terminal';
+
+test.describe.configure({ mode: 'serial' });
+
+const SUB_PATH = 'some/sub/path/';
+const root = mkdtempSync(join(tmpdir(), 'berth-site-'));
+const site = join(root, SUB_PATH);
+const servers: ChildProcess[] = [];
+
+async function serve(command: string, args: string[], port: number): Promise<string> {
+  const server = spawn(command, args, { stdio: 'ignore' });
+  servers.push(server);
+  const url = `http://127.0.0.1:${port}/${SUB_PATH}`;
+  for (let i = 0; i < 150; i++) {
+    try {
+      if ((await fetch(url)).ok) return url;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${command} did not serve ${url}`);
+}
+
+test.beforeAll(() => {
+  mkdirSync(site, { recursive: true });
+  // Hard links: the copy costs no disk; files the test changes are replaced, never edited.
+  execFileSync('cp', ['-al', ...readdirSync('dist').map((name) => join('dist', name)), site]);
+});
+
+test.afterAll(() => {
+  for (const server of servers) server.kill();
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function run(page: Page, command: string): Promise<string> {
+  const { output, exitCode } = await runInTerminal(page, 0, command);
+  expect(exitCode, `${command}\n${output}`).toBe(0);
+  return output;
+}
+
+let context: BrowserContext;
+let page: Page;
+
+
+test('after one visit and "make available offline", the playground opens and runs with the network off', async ({ browser }) => {
+  const pythonUrl = await serve('python3', ['-m', 'http.server', '4190', '--bind', '127.0.0.1', '--directory', root], 4190);
+  context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  page = await context.newPage();
+  await openPlayground(page, pythonUrl);
+  await page.getByTestId('offline-make').click();
+  await expect(page.getByTestId('offline-available')).toBeVisible({ timeout: 10 * 60_000 });
+
+  await context.setOffline(true);
+  await page.reload();
+  await waitForPlayground(page);
+  expect(await run(page, 'docker run --rm hello-world')).toContain('Hello from Docker!');
+});
+
+test('a new build served over the old one is announced, and replaces it cleanly after a reload', async () => {
+  // The next build: another state file (same machine, compressed anew) and a new build id.
+  const manifestPath = join(site, 'vm/manifest.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  const oldState = manifest.files.state.path as string;
+  const raw = execFileSync('zstd', ['-d', '-c', join(site, 'vm', oldState)], { maxBuffer: 2 ** 30 });
+  const fresh = execFileSync('zstd', ['-3', '-c'], { input: raw, maxBuffer: 2 ** 30 });
+  const sha256 = execFileSync('sha256sum', { input: fresh }).toString().slice(0, 64);
+  const newState = `state-${sha256.slice(0, 16)}.bin.zst`;
+  writeFileSync(join(site, 'vm', newState), fresh);
+  unlinkSync(join(site, 'vm', oldState));
+  const oldBuild = manifest.buildId as string;
+  manifest.buildId = `${oldBuild}-next`;
+  manifest.files.state = { ...manifest.files.state, path: newState, size: fresh.length, sha256 };
+  unlinkSync(manifestPath);
+  writeFileSync(manifestPath, JSON.stringify(manifest));
+
+  // Back online: the running session learns of the update and keeps working.
+  await context.setOffline(false);
+  await expect(page.getByTestId('update-ready')).toContainText('new version of the machine', { timeout: 60_000 });
+  expect(await run(page, 'echo still running')).toContain('still running');
+
+  await Promise.all([page.waitForEvent('load'), page.getByTestId('update-reload').click()]);
+  await waitForPlayground(page);
+  await expect.poll(() => page.evaluate(() => (window as unknown as { berth: { session: { bootResult: { buildId: string } } } }).berth.session.bootResult.buildId)).toBe(manifest.buildId);
+  // Offline was wanted: the new build is stored, and the old state is gone from the cache.
+  await expect(page.getByTestId('offline-available')).toBeVisible({ timeout: 5 * 60_000 });
+  const cached = await page.evaluate(async () => (await (await caches.open('berth-offline-v1')).keys()).map((r) => r.url));
+  expect(cached.some((url) => url.endsWith(newState))).toBe(true);
+  expect(cached.some((url) => url.endsWith(oldState))).toBe(false);
+  expect(await run(page, 'docker run --rm hello-world')).toContain('Hello from Docker!');
+  await context.close();
+});
+
+test('Node\'s http-server serves it under a sub-path too', async ({ browser }) => {
+  const url = await serve('npx', ['http-server', root, '-p', '4191', '-a', '127.0.0.1', '-s', '-c-1'], 4191);
+  const fresh = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const other = await fresh.newPage();
+  await openPlayground(other, url);
+  expect(await run(other, 'docker images --format "{{.Repository}}" | sort | head -3')).toMatch(/busybox/);
+  await fresh.close();
+});
