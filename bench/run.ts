@@ -19,22 +19,28 @@ const commandRow = (where: string, c: CommandFigure): [string, string] => [
 ];
 
 execFileSync('npx', ['vite', 'build'], { stdio: 'ignore' });
-const guest = await measureGuest(log);
+// `--no-guest` leaves out the Node part (boots, commands, builds under the harness).
+const guest = process.argv.includes('--no-guest') ? null : await measureGuest(log);
 const page = await measurePage(log);
 // The walk takes a quarter of an hour or more: `npm run bench -- --no-walk` leaves it out.
 const walk = process.argv.includes('--no-walk') ? null : measureLessonWalk(log);
 
+const guestRows: [string, string][] = guest
+  ? [
+      ['Node: cold boot to prompt', s(guest.coldBootToPromptSeconds)],
+      ['Node: cold boot to dockerd ready', s(guest.coldBootDockerReadySeconds)],
+      ['Node: disk read until the cold prompt', mib(guest.coldBootDiskBytesToPrompt)],
+      ['Node: restore to a usable prompt', s(guest.restoreToPromptSeconds)],
+      ['Node: disk read until the restored prompt', mib(guest.restoreDiskBytesToPrompt)],
+      ['state size raw / zstd', `${mib(guest.stateBytesRaw)} / ${mib(guest.stateBytesCompressed)}`],
+      ['disk chunks stored (zstd)', mib(guest.diskStoredBytes)],
+      ['agent overhead per command', `${guest.agentOverheadMinstr.toFixed(1)} M instr`],
+      ...guest.commands.map((c) => commandRow('Node:', c)),
+      ...guest.once.map((o): [string, string] => [`Node: ${o.what}`, `${s(o.seconds)} (${o.minstr.toFixed(0)} M instr)`]),
+    ]
+  : [];
 const rows: [string, string][] = [
-  ['Node: cold boot to prompt', s(guest.coldBootToPromptSeconds)],
-  ['Node: cold boot to dockerd ready', s(guest.coldBootDockerReadySeconds)],
-  ['Node: disk read until the cold prompt', mib(guest.coldBootDiskBytesToPrompt)],
-  ['Node: restore to a usable prompt', s(guest.restoreToPromptSeconds)],
-  ['Node: disk read until the restored prompt', mib(guest.restoreDiskBytesToPrompt)],
-  ['state size raw / zstd', `${mib(guest.stateBytesRaw)} / ${mib(guest.stateBytesCompressed)}`],
-  ['disk chunks stored (zstd)', mib(guest.diskStoredBytes)],
-  ['agent overhead per command', `${guest.agentOverheadMinstr.toFixed(1)} M instr`],
-  ...guest.commands.map((c) => commandRow('Node:', c)),
-  ...guest.once.map((o): [string, string] => [`Node: ${o.what}`, `${s(o.seconds)} (${o.minstr.toFixed(0)} M instr)`]),
+  ...guestRows,
   ['Chromium: navigation to a usable prompt', s(page.navigationToPromptSeconds)],
   ['Chromium: bytes downloaded before the prompt', mib(page.bytesBeforePrompt)],
   ...page.commands.map((c) => commandRow('Chromium:', c)),
@@ -51,7 +57,7 @@ const rows: [string, string][] = [
     : []),
   ['Chromium: bytes for full offline use ("make available offline")', `${mib(page.offline.fullOfflineBytes)} in ${s(page.offline.makeAvailableSeconds)} from a local server`],
   ['Chromium: navigation to prompt: first visit / cached / network off', `${s(page.navigationToPromptSeconds)} / ${s(page.offline.warmNavigationSeconds)} / ${s(page.offline.offlineNavigationSeconds)}`],
-  ['guest speed, shell loop: Node / Chromium', `${guest.shellLoopMips.toFixed(0)} / ${page.shellLoopMips.toFixed(0)} MIPS`],
+  ['guest speed, shell loop: Node / Chromium', `${guest ? guest.shellLoopMips.toFixed(0) : '-'} / ${page.shellLoopMips.toFixed(0)} MIPS`],
 ];
 const width = Math.max(...rows.map(([k]) => k.length));
 console.log(`| ${'measure'.padEnd(width)} | value |\n|${'-'.repeat(width + 2)}|-------|`);
@@ -61,8 +67,8 @@ const dir = join(import.meta.dirname, 'results');
 mkdirSync(dir, { recursive: true });
 const date = new Date().toISOString().slice(0, 10);
 const meta = { measuredAt: new Date().toISOString(), node: process.version };
-writeFileSync(join(dir, `${date}-guest.json`), JSON.stringify({ ...meta, ...guest }, null, 2));
+if (guest) writeFileSync(join(dir, `${date}-guest.json`), JSON.stringify({ ...meta, ...guest }, null, 2));
 writeFileSync(join(dir, `${date}-page.json`), JSON.stringify({ ...meta, ...page }, null, 2));
 if (walk) writeFileSync(join(dir, `${date}-lessons.json`), JSON.stringify({ ...meta, ...walk }, null, 2));
-log(`wrote bench/results/${date}-guest.json and ${date}-page.json`);
+log(`wrote bench/results/${date}-*.json`);
 process.exit(0);

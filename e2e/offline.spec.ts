@@ -56,7 +56,7 @@ let page: Page;
 
 
 test('after one visit and "make available offline", the playground opens and runs with the network off', async ({ browser }) => {
-  const pythonUrl = await serve('python3', ['-m', 'http.server', '4190', '--bind', '127.0.0.1', '--directory', root], 4190);
+  const pythonUrl = await serve('python3', ['-m', 'http.server', '4321', '--bind', '127.0.0.1', '--directory', root], 4321);
   context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   page = await context.newPage();
   await openPlayground(page, pythonUrl);
@@ -66,7 +66,7 @@ test('after one visit and "make available offline", the playground opens and run
   await context.setOffline(true);
   await page.reload();
   await waitForPlayground(page);
-  expect(await run(page, 'docker run --rm hello-world')).toContain('Hello from Docker!');
+  expect(await run(page, 'docker run --rm hello-world')).toContain('Hello from Docker');
 });
 
 test('a new build served over the old one is announced, and replaces it cleanly after a reload', async () => {
@@ -99,12 +99,12 @@ test('a new build served over the old one is announced, and replaces it cleanly 
   const cached = await page.evaluate(async () => (await (await caches.open('berth-offline-v1')).keys()).map((r) => r.url));
   expect(cached.some((url) => url.endsWith(newState))).toBe(true);
   expect(cached.some((url) => url.endsWith(oldState))).toBe(false);
-  expect(await run(page, 'docker run --rm hello-world')).toContain('Hello from Docker!');
+  expect(await run(page, 'docker run --rm hello-world')).toContain('Hello from Docker');
   await context.close();
 });
 
 test('Node\'s http-server serves it under a sub-path too', async ({ browser }) => {
-  const url = await serve('npx', ['http-server', root, '-p', '4191', '-a', '127.0.0.1', '-s', '-c-1'], 4191);
+  const url = await serve('npx', ['http-server', root, '-p', '4322', '-a', '127.0.0.1', '-s', '-c-1'], 4322);
   const fresh = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const other = await fresh.newPage();
   await openPlayground(other, url);

@@ -5,7 +5,7 @@
  * (debian for ubuntu, python:3.11 for the alpine python).
  */
 import { expect, test, type Page } from '@playwright/test';
-import { openPlayground, pressInto, runInTerminal, terminalLines, typeInto, waitForPrompt } from './terminal';
+import { openPlayground, pressInto, runInTerminal, terminalLines, terminalText, typeInto, waitForPrompt } from './terminal';
 
 test.describe.configure({ retries: 0 });
 
@@ -68,7 +68,8 @@ test('the tutorial, typed by hand from lsns to docker compose', async ({ page })
 
   // top in one terminal, docker ps in a second one beside it, then Ctrl+C.
   await typeInto(page, 0, 'docker container run -t debian top\n');
-  await lastLinesMatch(page, 0, /PID USER/);
+  // top draws on the terminal's alternate screen, from its first line.
+  await expect.poll(() => terminalText(page, 0), { intervals: [250], timeout: 3 * 60_000 }).toMatch(/PID USER/);
   await page.getByTestId('new-terminal').click();
   await waitForPrompt(page, 1);
   expect(await run(page, 'docker ps', { port: 1 })).toMatch(/debian\s+"top"/);

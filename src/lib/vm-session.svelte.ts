@@ -19,8 +19,10 @@ const REPLAY_LIMIT = 256 * 1024;
 const PORT_POLL_MS = 2000;
 /** How long a new port may take to answer HTTP before the preview stops waiting for it. */
 const PORT_ANSWER_WAIT_MS = 90_000;
-/** How long the page keeps asking Docker who owns a new port before taking it for a guest program. */
+/** How long the page asks Docker at every poll who owns a new port (a container may take a while to start)... */
 const OWNER_WAIT_MS = 30_000;
+/** ...and how often after that, while the port still has no owner (a slow start, or a program in the machine). */
+const OWNER_RECHECK_MS = 10_000;
 
 /** A port the preview can show: published by a container, or opened by a program in the machine. */
 export interface GuestPort {
@@ -59,6 +61,7 @@ export class VmSession {
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
   private listening = '';
   private readonly portFirstSeen = new Map<number, number>();
+  private ownersAskedAt = 0;
   private generation = 0;
 
   constructor(
@@ -229,8 +232,11 @@ export class VmSession {
     const now = Date.now();
     for (const port of listening) if (!this.portFirstSeen.has(port)) this.portFirstSeen.set(port, now);
     for (const port of this.portFirstSeen.keys()) if (!listening.includes(port)) this.portFirstSeen.delete(port);
-    const ownerPending = this.ports.some((p) => p.container === null && now - (this.portFirstSeen.get(p.port) ?? 0) < OWNER_WAIT_MS);
+    const ownerPending = this.ports.some(
+      (p) => p.container === null && (now - (this.portFirstSeen.get(p.port) ?? 0) < OWNER_WAIT_MS || now - this.ownersAskedAt > OWNER_RECHECK_MS),
+    );
     if ((key === this.listening && !ownerPending) || generation !== this.generation) return;
+    this.ownersAskedAt = now;
     this.listening = key;
     const published = parsePublishedPorts((await this.exec(PUBLISHED_PORTS_COMMAND, 60_000)).output);
     if (generation !== this.generation) return;
