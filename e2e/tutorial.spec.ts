@@ -146,8 +146,8 @@ test('the tutorial, typed by hand from lsns to docker compose', async ({ page })
   await run(page, 'docker compose up -d', { timeout: 12 * 60_000 });
   expect(await run(page, 'docker compose ps')).toMatch(/web[\s\S]*Up/);
   await previewShows(page, 5002, 'visits:');
-  expect(await run(page, 'for i in $(seq 30); do curl -fsS http://127.0.0.1:5002/ && echo && break; sleep 1; done; curl -fsS http://127.0.0.1:5002/')).toMatch(/visits: \d+\s+visits: \d+/);
+  expect(await run(page, 'for i in $(seq 30); do curl -fsS http://127.0.0.1:5002/ && echo && break; sleep 1; done; curl -fsS http://127.0.0.1:5002/; echo')).toMatch(/visits: \d+\s+visits: \d+/);
   expect(await run(page, 'docker compose logs web')).toMatch(/GET \/ HTTP\/1\.1/);
   await run(page, 'docker compose down');
-  expect(await run(page, 'docker ps -q | wc -l')).toMatch(/^\s*0\s*$/);
+  expect(await run(page, 'docker ps -q --filter name=compose_ | wc -l')).toMatch(/^\s*0\s*$/);
 });

@@ -46,8 +46,12 @@ export class OfflineAvailability {
       // No index (a dev server): the shell version is unknown; machine updates still show.
     }
     await this.refreshStatus();
-    // Made available offline before, and this is a new build: keep it so, replacing the old.
-    if (this.status === 'online-only' && localStorage.getItem(WANTED_KEY) && navigator.onLine) void this.makeAvailable();
+    // Made available offline before: keep this build so (a new one is fetched in full), and
+    // let the files of any other build go.
+    if (localStorage.getItem(WANTED_KEY)) {
+      if (this.status === 'online-only' && navigator.onLine) void this.makeAvailable();
+      else if (this.status === 'available') void this.wanted().then(({ paths }) => this.dropOtherBuilds(paths)).catch(() => {});
+    }
     const check = () => void this.checkForUpdate();
     const timer = setInterval(() => !document.hidden && check(), UPDATE_CHECK_MS);
     window.addEventListener('online', check);
