@@ -88,7 +88,8 @@ test('a new build served over the old one is announced, and replaces it cleanly 
 
   // Back online: the running session learns of the update and keeps working.
   await context.setOffline(false);
-  await expect(page.getByTestId('update-ready')).toContainText('new version of the machine', { timeout: 60_000 });
+  // The page asks the server every minute (and when the browser comes back online).
+  await expect(page.getByTestId('update-ready')).toContainText('new version of the machine', { timeout: 3 * 60_000 });
   expect(await run(page, 'echo still running')).toContain('still running');
 
   await Promise.all([page.waitForEvent('load'), page.getByTestId('update-reload').click()]);

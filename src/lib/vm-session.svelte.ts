@@ -67,7 +67,7 @@ export class VmSession {
   constructor(
     private readonly manifestUrl: string,
     /** The service worker's URL (previews, offline); its folder is the app's base. */
-    private readonly previewWorkerUrl?: string,
+    private readonly serviceWorkerUrl?: string,
   ) {}
 
   /**
@@ -199,9 +199,9 @@ export class VmSession {
    * machine's downloads) before the first boot, and answers the requests it relays.
    */
   private startServiceWorker(): void {
-    if (!this.bridgeStarted && this.previewWorkerUrl) {
+    if (!this.bridgeStarted && this.serviceWorkerUrl) {
       this.bridgeStarted = true;
-      startPreviewBridge(this.previewWorkerUrl, (port, request) => this.httpRequest(port, request)).ready.catch((error: Error) => {
+      startPreviewBridge(this.serviceWorkerUrl, (port, request) => this.httpRequest(port, request)).ready.catch((error: Error) => {
         this.previewUnavailable = `Previews cannot open: ${error.message}`;
       });
     }

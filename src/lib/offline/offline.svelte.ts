@@ -9,8 +9,11 @@ import { OFFLINE_CACHE, OFFLINE_INDEX, offlineFiles, type OfflineIndex } from '.
 const PARALLEL_DOWNLOADS = 4;
 /** Set once the learner made Berth available offline: later builds are then kept offline too. */
 const WANTED_KEY = 'berth.offline.wanted';
-/** How often a visible page asks whether the server has a new build. */
-const UPDATE_CHECK_MS = 10 * 60_000;
+/**
+ * How often a visible page asks whether the server has a new build: a revalidation of two
+ * small files (the server answers 304 when nothing changed), so it can be often.
+ */
+const UPDATE_CHECK_MS = 60_000;
 
 type Manifest = Parameters<typeof offlineFiles>[1] & { buildId: string };
 
@@ -113,7 +116,7 @@ export class OfflineAvailability {
   async checkForUpdate(): Promise<void> {
     if (!this.runningBuild || !navigator.onLine) return;
     try {
-      const manifest = (await (await fetch(this.url('vm/manifest.json'), { cache: 'no-store' })).json()) as Manifest;
+      const manifest = (await (await fetch(this.url('vm/manifest.json'), { cache: 'no-cache' })).json()) as Manifest;
       const index = await this.fetchIndex().catch(() => null);
       if (manifest.buildId !== this.runningBuild) {
         this.updateReady = 'A new version of the machine is on the server.';
