@@ -69,7 +69,7 @@ test('the tutorial, typed by hand from lsns to docker compose', async ({ page })
   // top in one terminal, docker ps in a second one beside it, then Ctrl+C.
   await typeInto(page, 0, 'docker container run -t debian top\n');
   // top draws on the terminal's alternate screen, from its first line.
-  await expect.poll(() => terminalText(page, 0), { intervals: [250], timeout: 3 * 60_000 }).toMatch(/PID USER/);
+  await expect.poll(() => terminalText(page, 0), { intervals: [250], timeout: 3 * 60_000 }).toMatch(/load average/);
   await page.getByTestId('new-terminal').click();
   await waitForPrompt(page, 1);
   expect(await run(page, 'docker ps', { port: 1 })).toMatch(/debian\s+"top"/);
