@@ -43,8 +43,7 @@ let second: { context: BrowserContext; page: Page };
 test('a saved playground resumes after a reload with its container, files, clock and network', async ({ browser }, testInfo) => {
   const { context, page } = await freshPage(browser);
   await openPlayground(page);
-  // python:3.11 is preloaded (nginx would be pulled first): a quick server to keep running.
-  await run(page, 'echo "kept by the snapshot" > /workspace/note.txt && docker run -d --name keeper -p 8085:8000 -v /workspace:/srv:ro -w /srv python:3.11 python -m http.server 8000');
+  await run(page, 'docker run -d --name keeper -p 8085:80 nginx && echo "kept by the snapshot" > /workspace/note.txt');
 
   await page.getByTestId('tab-snapshots').click();
   await page.getByTestId('snapshot-name').fill('before the reload');
@@ -61,7 +60,7 @@ test('a saved playground resumes after a reload with its container, files, clock
   const skew = Number(await run(page, `echo $(( $(date +%s) - ${Math.round(Date.now() / 1000)} ))`));
   expect(Math.abs(skew)).toBeLessThan(120);
   // The network works: the page reaches the container's published port.
-  await previewShows(page, 8085, 'note.txt');
+  await previewShows(page, 8085, 'nginx');
 
   await page.getByTestId('tab-snapshots').click();
   const download = page.waitForEvent('download');
@@ -142,7 +141,7 @@ test('a share link sets up the files on a fresh machine and runs its commands on
   const { page } = second;
   await run(page, `mkdir -p /workspace/site && echo '<h1>a shared page</h1>' > /workspace/site/index.html`);
   await page.getByTestId('share-open').click();
-  await page.getByTestId('share-setup').fill('docker run -d --name shared-web -p 8087:8000 -v /workspace/site:/srv:ro -w /srv python:3.11 python -m http.server 8000');
+  await page.getByTestId('share-setup').fill('docker run -d --name shared-web -p 8087:80 -v /workspace/site:/usr/share/nginx/html:ro nginx');
   await expect(page.getByTestId('share-link')).toHaveValue(/#share=1\./);
   await expect(page.getByTestId('share-size')).toContainText('characters');
   shareLink = await page.getByTestId('share-link').inputValue();

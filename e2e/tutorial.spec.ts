@@ -19,7 +19,7 @@ async function run(page: Page, command: string, { port = 0, timeout }: { port?: 
 async function backAtPrompt(page: Page, port: number): Promise<void> {
   await expect
     .poll(async () => (await terminalLines(page, port)).filter((l) => l.trim()).at(-1) ?? '', { intervals: [250], message: `prompt in terminal ${port + 1}` })
-    .toMatch(/root@berth:[^#]*#$/);
+    .toMatch(/root@berth:[^#]*#\s*$/);
 }
 
 async function lastLinesMatch(page: Page, port: number, pattern: RegExp, timeout = 3 * 60_000): Promise<void> {
