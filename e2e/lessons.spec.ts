@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { openPlayground, pressInto, typeInto, waitForPrompt } from './terminal';
+import { previewShows } from './preview-pane';
 
 // One walk takes a quarter of an hour; a retry would only repeat a real failure, slowly.
 test.describe.configure({ retries: 0 });
@@ -39,16 +40,7 @@ const INSTEAD_OF_BUTTON: Record<string, (page: Page, step: number) => Promise<vo
 /** What a person looks at once a step is done. */
 const AFTER_STEP: Record<string, (page: Page) => Promise<void>> = {
   // The rebuilt app, with the greeting typed in the editor, in the preview.
-  '04-your-image/06-cache/2': async (page) => {
-    const preview = page.getByTestId('preview');
-    if (!(await preview.isVisible())) await page.getByTestId('preview-toggle').click();
-    const body = page.frameLocator('[data-testid="preview-frame"]').locator('body');
-    await page.getByTestId('preview-port-5001').click();
-    await expect(async () => {
-      await page.getByRole('button', { name: 'Reload the preview' }).click();
-      await expect(body).toHaveText('hello from the editor!', { timeout: 5000 });
-    }).toPass({ timeout: 2 * 60_000 });
-  },
+  '04-your-image/06-cache/2': (page) => previewShows(page, 5001, 'hello from the editor!'),
 };
 
 /** Steps whose command takes minutes in the emulated machine (pip installs Flask). */

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { openPlayground, runInTerminal, waitForPrompt } from './terminal';
+import { previewShows } from './preview-pane';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -19,16 +20,6 @@ async function run(page: Page, command: string): Promise<string> {
 async function freshPage(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   return { context, page: await context.newPage() };
-}
-
-async function previewShows(page: Page, port: number, text: string): Promise<void> {
-  if (!(await page.getByTestId('preview').isVisible())) await page.getByTestId('preview-toggle').click();
-  await page.getByTestId(`preview-port-${port}`).click();
-  const body = page.frameLocator('[data-testid="preview-frame"]').locator('body');
-  await expect(async () => {
-    await page.getByRole('button', { name: 'Reload the preview' }).click();
-    await expect(body).toContainText(text, { timeout: 5000 });
-  }).toPass({ timeout: 2 * 60_000 });
 }
 
 async function expectPlaygroundKept(page: Page): Promise<void> {

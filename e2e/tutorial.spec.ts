@@ -6,6 +6,8 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { openPlayground, pressInto, runInTerminal, terminalLines, terminalText, typeInto, waitForPrompt } from './terminal';
+import { previewShows } from './preview-pane';
+import { flaskApp } from '../tests/workspace-files';
 
 test.describe.configure({ retries: 0 });
 
@@ -31,30 +33,6 @@ async function writeWithHeredoc(page: Page, path: string, text: string): Promise
   await typeInto(page, 0, `cat > ${path} <<'EOF'\n${text}EOF\n`);
   expect(await run(page, `cat ${path}`)).toBe(text);
 }
-
-async function previewShows(page: Page, port: number, text: string): Promise<void> {
-  if (!(await page.getByTestId('preview').isVisible())) await page.getByTestId('preview-toggle').click();
-  await page.getByTestId(`preview-port-${port}`).click();
-  const body = page.frameLocator('[data-testid="preview-frame"]').locator('body');
-  await expect(async () => {
-    await page.getByRole('button', { name: 'Reload the preview' }).click();
-    await expect(body).toContainText(text, { timeout: 5000 });
-  }).toPass({ timeout: 2 * 60_000 });
-}
-
-const APP_PY = `from flask import Flask
-
-app = Flask(__name__)
-
-
-@app.route("/")
-def hello():
-    return "hello world!"
-
-
-if __name__ == "__main__":
-    app.run(host="0.0.0.0", port=5000)
-`;
 
 test('the tutorial, typed by hand from lsns to docker compose', async ({ page }) => {
   test.setTimeout(60 * 60_000);
@@ -118,7 +96,7 @@ test('the tutorial, typed by hand from lsns to docker compose', async ({ page })
 
   // The Flask app: written by hand, built, run on 5001, seen in the preview, its logs.
   await run(page, 'mkdir -p ~/flask-app && cd ~/flask-app');
-  await writeWithHeredoc(page, 'app.py', APP_PY);
+  await writeWithHeredoc(page, 'app.py', flaskApp());
   await writeWithHeredoc(page, 'Dockerfile', 'FROM python:3.11\nRUN pip install flask\nCMD ["python","app.py"]\nCOPY app.py /app.py\n');
   await run(page, 'docker build -t flask-app .', { timeout: 12 * 60_000 });
   expect(await run(page, 'docker images')).toMatch(/^flask-app\s+latest/m);
