@@ -16,9 +16,10 @@ export const chromiumLaunchOptions = {
 
 export default defineConfig({
   testDir: 'e2e',
-  // One VM in one tab at a time: each emulator wants a whole core and the machine has two
-  // (measured: two side by side slowed each past the tests' waits, for little gain).
-  workers: Number(process.env.BERTH_E2E_WORKERS ?? 1),
+  // Two tabs, one VM each, on the machine's two cores: a tab at work takes one core for its
+  // emulator (measured once xterm's blinking cursor, which repainted every frame for 0.6 of
+  // a core, was turned off); the long walks are split in halves to share the two workers.
+  workers: Number(process.env.BERTH_E2E_WORKERS ?? 2),
   timeout: 10 * 60_000,
   expect: { timeout: 3 * 60_000 },
   retries: process.env.CI ? 1 : 0,
@@ -28,6 +29,10 @@ export default defineConfig({
     headless: true,
     trace: 'retain-on-failure',
     launchOptions: chromiumLaunchOptions,
+    // A click on something that never appears, or a load that never ends, fails with what it
+    // waited for instead of running into the test's timeout.
+    actionTimeout: 3 * 60_000,
+    navigationTimeout: 3 * 60_000,
   },
   webServer: {
     // The production build, served as any static host would.

@@ -3,13 +3,14 @@
  * types its command, the guest's check marks it done, and the few things a person does by
  * hand (Ctrl+C, answering a prompt, leaving a shell) are typed into the terminal.
  */
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { openPlayground, pressInto, typeInto, waitForPrompt } from './terminal';
 import { previewShows } from './preview-pane';
 
-// One walk takes a quarter of an hour; a retry would only repeat a real failure, slowly.
-test.describe.configure({ retries: 0 });
+
+const LESSONS_DIR = join(import.meta.dirname, '../content/lessons');
 
 /** What a person does at a step besides clicking its button, keyed by "lesson/step". */
 const BY_HAND: Record<string, (page: Page) => Promise<void>> = {
@@ -64,8 +65,22 @@ async function typeAfterPrompt(page: Page, prompt: RegExp, keys: string): Promis
   await typeInto(page, 0, keys);
 }
 
-test('every lesson can be walked with its buttons, and the guest marks each step done', async ({ page }) => {
-  test.setTimeout(60 * 60_000);
+interface WalkFigures {
+  walked: string[];
+  timings: { step: string; seconds: number }[];
+  seconds: number;
+}
+
+/**
+ * Walks the lessons from `from` (a lesson id) up to, not including, the first lesson whose id
+ * starts with `until`, or to the last one; every step by its button (or by hand where a
+ * person would), each until the guest's check marks it done.
+ */
+async function walkLessons(page: Page, from: string, until: string | null): Promise<WalkFigures> {
+  // Where the learner is, as the page keeps it: the walk opens at `from`.
+  await page.addInitScript((current) => {
+    if (!localStorage.getItem('berth.lessons.v1')) localStorage.setItem('berth.lessons.v1', JSON.stringify({ current, done: {} }));
+  }, from);
   await page.setViewportSize({ width: 1400, height: 900 });
   await page.goto('./');
   await waitForPrompt(page, 0);
@@ -73,14 +88,14 @@ test('every lesson can be walked with its buttons, and the guest marks each step
   await expect(lessons).toBeVisible();
 
   const walked: string[] = [];
-  // Per-step wall time, written for `npm run bench` when it asks (BERTH_WALK_TIMINGS=file).
-  const timings: { step: string; seconds: number }[] = [];
+  const timings: WalkFigures['timings'] = [];
   const walkStarted = Date.now();
   for (;;) {
     const title = (await page.getByTestId('lesson-title').textContent())!;
+    const lessonId = await page.evaluate(() => JSON.parse(localStorage.getItem('berth.lessons.v1') ?? '{}').current as string);
+    if (until && lessonId.startsWith(until)) break;
     const steps = lessons.locator('[data-testid^="step-"][data-done]');
     const count = await steps.count();
-    const lessonId = await page.evaluate(() => JSON.parse(localStorage.getItem('berth.lessons.v1') ?? '{}').current ?? '01-containers/01-namespaces');
     for (let i = 0; i < count; i++) {
       const key = `${lessonId}/${i}`;
       const step = page.getByTestId(`step-${i}`);
@@ -107,12 +122,40 @@ test('every lesson can be walked with its buttons, and the guest marks each step
     if (await next.isDisabled()) break;
     await next.click();
   }
-  expect(walked.length).toBeGreaterThanOrEqual(15);
-  if (process.env.BERTH_WALK_TIMINGS) {
-    writeFileSync(process.env.BERTH_WALK_TIMINGS, JSON.stringify({ totalSeconds: (Date.now() - walkStarted) / 1000, steps: timings }, null, 1));
-  }
   // Progress survives a reload.
   await openPlayground(page);
   await page.getByTestId('lesson-list-toggle').click();
   await expect(lessons.locator('.list .tick', { hasText: '✓' })).toHaveCount(walked.length);
+  return { walked, timings, seconds: (Date.now() - walkStarted) / 1000 };
+}
+
+/** Per-step wall times for `npm run bench` when it asks (BERTH_WALK_TIMINGS=file, one per walk). */
+function writeTimings(part: string, figures: WalkFigures): void {
+  const file = process.env.BERTH_WALK_TIMINGS;
+  if (file) writeFileSync(`${file}-${part}.json`, JSON.stringify({ totalSeconds: figures.seconds, steps: figures.timings }, null, 1));
+}
+
+// The two halves of the tutorial share nothing (each lesson of the second half puts its own
+// files in place), so they walk in two fresh playgrounds, on two test workers when there are
+// two. A walk takes a quarter of an hour; a retry would only repeat a real failure, slowly.
+test.describe.configure({ mode: 'parallel', retries: 0 });
+
+/** How many lessons the parts whose folder names start with one of `prefixes` have. */
+const lessonCount = (...prefixes: string[]) =>
+  readdirSync(LESSONS_DIR)
+    .filter((part) => prefixes.some((prefix) => part.startsWith(prefix)))
+    .reduce((sum, part) => sum + readdirSync(join(LESSONS_DIR, part)).length, 0);
+
+test('the lessons on containers, from namespaces to ports, walked with their buttons; the guest marks each step done', async ({ page }) => {
+  test.setTimeout(40 * 60_000);
+  const figures = await walkLessons(page, '01-containers/01-namespaces', '04-');
+  expect(figures.walked).toHaveLength(lessonCount('01-', '02-', '03-'));
+  writeTimings('containers', figures);
+});
+
+test('the lessons on images, from the Flask app to compose, walked with their buttons; the guest marks each step done', async ({ page }) => {
+  test.setTimeout(40 * 60_000);
+  const figures = await walkLessons(page, '04-your-image/01-the-app', null);
+  expect(figures.walked).toHaveLength(lessonCount('04-', '05-'));
+  writeTimings('images', figures);
 });

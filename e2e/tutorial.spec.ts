@@ -9,7 +9,9 @@ import { openPlayground, pressInto, runInTerminal, terminalLines, terminalText, 
 import { previewShows } from './preview-pane';
 import { flaskApp } from '../tests/workspace-files';
 
-test.describe.configure({ retries: 0 });
+// Its two halves share nothing, so each types into a fresh playground, on two test workers
+// when there are two. A half takes ten minutes; a retry would only repeat a real failure.
+test.describe.configure({ mode: 'parallel', retries: 0 });
 
 async function run(page: Page, command: string, { port = 0, timeout }: { port?: number; timeout?: number } = {}): Promise<string> {
   const { output, exitCode } = await runInTerminal(page, port, command, { timeout });
@@ -34,8 +36,8 @@ async function writeWithHeredoc(page: Page, path: string, text: string): Promise
   expect(await run(page, `cat ${path}`)).toBe(text);
 }
 
-test('the tutorial, typed by hand from lsns to docker compose', async ({ page }) => {
-  test.setTimeout(60 * 60_000);
+test('the tutorial\'s first half, typed by hand: from lsns to containers on published ports', async ({ page }) => {
+  test.setTimeout(30 * 60_000);
   await page.setViewportSize({ width: 1400, height: 1000 });
   await openPlayground(page);
 
@@ -93,6 +95,12 @@ test('the tutorial, typed by hand from lsns to docker compose', async ({ page })
   expect(busy.exitCode).not.toBe(0);
   expect(busy.output).toMatch(/port is already allocated|address already in use/);
   await run(page, 'docker rm -f web web2 web3 web4');
+});
+
+test('the tutorial\'s second half, typed by hand: the Flask app built, run, edited and rebuilt, then docker compose', async ({ page }) => {
+  test.setTimeout(40 * 60_000);
+  await page.setViewportSize({ width: 1400, height: 1000 });
+  await openPlayground(page);
 
   // The Flask app: written by hand, built, run on 5001, seen in the preview, its logs.
   await run(page, 'mkdir -p ~/flask-app && cd ~/flask-app');

@@ -15,8 +15,13 @@ export type SessionStatus = 'idle' | 'booting' | 'ready' | 'boot-failed' | 'faul
 
 /** Output kept per console for a terminal opened later (a shell's prompt, for example). */
 const REPLAY_LIMIT = 256 * 1024;
-/** How often the page looks for new listening ports while the tab is visible. */
+/** How often the page looks for new listening ports while the tab is visible and the terminals busy... */
 const PORT_POLL_MS = 2000;
+/** ...for how long after the terminals last printed or were typed into (ports open because of a command)... */
+const PORT_POLL_ACTIVE_MS = 60_000;
+/** ...and how often once they have been quiet longer: each look runs a command in the machine,
+ * which kept an idle guest busy at a third of a core when it ran every 2 s. */
+const PORT_POLL_IDLE_MS = 15_000;
 /** How long a new port may take to answer HTTP before the preview stops waiting for it. */
 const PORT_ANSWER_WAIT_MS = 90_000;
 /** How long the page asks Docker at every poll who owns a new port (a container may take a while to start)... */
@@ -212,9 +217,15 @@ export class VmSession {
     this.portFirstSeen.clear();
     this.ports = [];
     const generation = ++this.generation;
+    let polledAt = 0;
     const poll = async () => {
       if (generation !== this.generation || this.status !== 'ready') return;
-      if (!document.hidden) await this.pollPorts(generation).catch(() => {});
+      const now = Date.now();
+      const active = now - Math.max(this.lastConsoleOutputAt, this.lastInputAt) < PORT_POLL_ACTIVE_MS;
+      if (!document.hidden && (active || now - polledAt >= PORT_POLL_IDLE_MS)) {
+        polledAt = now;
+        await this.pollPorts(generation).catch(() => {});
+      }
       if (generation === this.generation) this.pollTimer = setTimeout(poll, PORT_POLL_MS);
     };
     void poll();

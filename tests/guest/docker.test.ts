@@ -95,6 +95,28 @@ describe('the guest', () => {
     expect((await run('docker rm -f web')).exitCode).toBe(0);
   });
 
+  it('gives each container its own network namespace, set up by the runtime\'s setkey hook', async () => {
+    // The bridge: its own namespace with eth0, the key handed to dockerd by Berth's hook.
+    const bridged = await run('docker run --rm debian sh -c "readlink /proc/self/ns/net; cat /proc/net/dev"');
+    expect(bridged.exitCode).toBe(0);
+    expect(bridged.output).toMatch(/^\s*eth0:/m);
+    const own = (await run('readlink /proc/self/ns/net')).output.trim();
+    expect(bridged.lines[0]).toMatch(/^net:\[\d+\]$/);
+    expect(bridged.lines[0]).not.toBe(own);
+    // The running container's spec names Berth's hook, with dockerd's arguments.
+    expect((await run('docker run -d --name hooked debian sleep 600')).exitCode).toBe(0);
+    const spec = await run('cat /run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby/$(docker inspect -f "{{.Id}}" hooked)/config.json');
+    expect(spec.output).toMatch(/"path":"\/usr\/local\/libexec\/berth\/libnetwork-setkey","args":\["libnetwork-setkey","-exec-root=\/var\/run\/docker","[0-9a-f]{64}","[0-9a-f]{12}"\]/);
+    expect((await run('docker rm -f hooked')).exitCode).toBe(0);
+    // Without a network namespace of its own, or with none, there is no hook to run.
+    expect((await run('docker run --rm --network host debian readlink /proc/self/ns/net')).output.trim()).toBe(own);
+    const none = await run('docker run --rm --network none debian cat /proc/net/dev');
+    expect(none.exitCode).toBe(0);
+    expect(none.output).not.toMatch(/eth0:/);
+    // A hook that cannot reach dockerd fails the start, as dockerd's own would.
+    expect((await run('echo \'{"pid":1}\' | /usr/local/libexec/berth/libnetwork-setkey libnetwork-setkey -exec-root=/nonexistent abc def')).exitCode).not.toBe(0);
+  });
+
   it('gives Docker\'s own error for an image it does not have', async () => {
     const { exitCode, output } = await run('docker run no-such-image-here');
     expect(exitCode).toBe(125);
