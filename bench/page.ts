@@ -3,7 +3,7 @@
  * navigation to a usable prompt, bytes fetched before it, `docker run` in the page and
  * the guest's speed there.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chromium, type Page } from '@playwright/test';
 import { chromiumLaunchOptions } from '../playwright.config';
 import type { CommandFigure } from './guest';
@@ -21,6 +21,16 @@ export interface PageFigures {
     /** A 5 MiB binary through the same path. */
     fiveMbSeconds: number;
     fiveMbMibPerSecond: number;
+  };
+  /** The speed issue's commands in the page, beside the `docker run` rows. */
+  speed: {
+    /** `docker run -d -p …:80 nginx`, each on a new port (the first one pulls nginx from the guest registry). */
+    nginx: CommandFigure;
+    /** The Flask app's `docker build` cold (pip installs Flask), then after app.py edits (cached layers). */
+    flaskBuildCold: { seconds: number; minstr: number };
+    flaskRebuild: CommandFigure;
+    /** The tab's resident memory (its renderer process: page, worker, the guest's 512 MB) after all of it. */
+    tabResidentMiB: number;
   };
   /** The classroom figures: what a first visit and full offline use cost, and reloads after. */
   offline: {
@@ -67,22 +77,24 @@ async function startServer(): Promise<ChildProcess> {
   throw new Error('vite preview did not start');
 }
 
-async function measureInPage(page: Page, command: string, times: number): Promise<CommandFigure> {
+/** Runs a command `times` times through the agent; `commands` gives each run its own line (a
+ * new port, a new edit) when the same line cannot run twice. */
+async function measureInPage(page: Page, command: string, times: number, commands: string[] = Array(times).fill(command)): Promise<CommandFigure> {
   const runs = await page.evaluate(
-    async ({ command, times }) => {
+    async ({ commands, times }) => {
       const { session } = (window as unknown as { berth: { session: { exec(c: string, t?: number): Promise<{ exitCode: number; output: string }>; instructions(): Promise<number> } } }).berth;
       const runs = [];
       for (let i = 0; i < times; i++) {
         const before = await session.instructions();
         const started = performance.now();
-        const result = await session.exec(command, 10 * 60_000);
+        const result = await session.exec(commands[i], 10 * 60_000);
         const seconds = (performance.now() - started) / 1000;
-        if (result.exitCode !== 0) throw new Error(`${command} failed: ${result.output}`);
+        if (result.exitCode !== 0) throw new Error(`${commands[i]} failed: ${result.output}`);
         runs.push({ seconds, minstr: ((await session.instructions()) - before) / 1e6 });
       }
       return runs;
     },
-    { command, times },
+    { commands, times },
   );
   const warm = runs.slice(1);
   return {
@@ -157,6 +169,25 @@ async function measureOffline(page: Page, log: (line: string) => void): Promise<
   return { fullOfflineBytes, makeAvailableSeconds, warmNavigationSeconds, offlineNavigationSeconds };
 }
 
+/** The largest Chromium renderer's resident memory: the tab with its worker and the guest's memory. */
+function tabResidentMiB(): number {
+  const lines = execFileSync('ps', ['-eo', 'rss=,args=']).toString().split('\n');
+  const renderers = lines.filter((line) => line.includes('--type=renderer')).map((line) => Number(line.trim().split(/\s+/)[0]));
+  return Math.max(...renderers) / 1024;
+}
+
+async function measureSpeed(page: Page, log: (line: string) => void): Promise<PageFigures['speed']> {
+  log('page: nginx on new ports ×5, the Flask build cold and after edits…');
+  const nginx = await measureInPage(page, 'docker run -d -p PORT:80 nginx', 5, [8201, 8202, 8203, 8204, 8205].map((port) => `docker run -d -p ${port}:80 nginx`));
+  await measureInPage(page, 'docker rm -f $(docker ps -q --filter ancestor=nginx) >/dev/null', 1);
+  await measureInPage(page, `${writeFileCommand('/workspace/flask/app.py', flaskApp())} && ${writeFileCommand('/workspace/flask/Dockerfile', flaskDockerfile)}`, 1);
+  const build = 'cd /workspace/flask && docker build -t flask-app . >/dev/null';
+  const cold = await measureInPage(page, build, 1);
+  const edits = ['hello again!', 'hello once more!', 'hello for the last time!', 'hello world!'];
+  const flaskRebuild = await measureInPage(page, 'edit app.py && docker build -t flask-app .', edits.length, edits.map((greeting) => `${writeFileCommand('/workspace/flask/app.py', flaskApp(greeting))} && ${build}`));
+  return { nginx, flaskBuildCold: cold.first, flaskRebuild, tabResidentMiB: tabResidentMiB() };
+}
+
 async function measureSnapshot(page: Page, log: (line: string) => void): Promise<PageFigures['snapshot']> {
   log('page: the Flask lesson (build and run on 5001)…');
   await measureInPage(page, `${writeFileCommand('/workspace/flask/app.py', flaskApp())} && ${writeFileCommand('/workspace/flask/Dockerfile', flaskDockerfile)}`, 1);
@@ -227,13 +258,17 @@ export async function measurePage(log: (line: string) => void): Promise<PageFigu
       return pageBytes + navigation + vm;
     });
     log('page: docker run --rm debian true ×6…');
-    const commands = [await measureInPage(page, 'docker run --rm debian true', 6), await measureInPage(page, 'docker ps', 5)];
+    const commands = [await measureInPage(page, 'docker run --rm debian true', 6), await measureInPage(page, 'docker ps', 5), await measureInPage(page, 'docker images', 5)];
+    await measureInPage(page, `docker run -d --name bench-logs debian sh -c 'seq 100; sleep 3600'`, 1);
+    commands.push(await measureInPage(page, 'docker logs bench-logs', 5));
+    await measureInPage(page, 'docker rm -f bench-logs', 1);
+    const speed = await measureSpeed(page, log);
     const loop = await measureInPage(page, 'i=0; while [ $i -lt 50000 ]; do i=$((i+1)); done', 3);
     log('page: preview latency and throughput…');
     const preview = await measurePreview(page);
     const snapshot = await measureSnapshot(page, log);
     const offline = await measureOffline(page, log);
-    return { navigationToPromptSeconds, bytesBeforePrompt, shellLoopMips: loop.median.minstr / loop.median.seconds, commands, preview, snapshot, offline };
+    return { navigationToPromptSeconds, bytesBeforePrompt, shellLoopMips: loop.median.minstr / loop.median.seconds, commands, speed, preview, snapshot, offline };
   } finally {
     await browser.close();
     server.kill();

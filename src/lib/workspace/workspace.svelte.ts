@@ -19,9 +19,15 @@ import {
   type WorkspaceEntry,
 } from './guest-files';
 
-// Each poll costs the guest ~15 M instructions (the agent and a `find`): about 1.5 s apart keeps
-// that to a few per cent while still showing a change "within a second or two".
+// Each poll costs the guest ~15 M instructions (the agent and a `find`): about 1.5 s apart
+// shows a change "within a second or two" while the terminals are in use (files change because
+// of commands)...
 const POLL_MS = 1500;
+/** ...for this long after a terminal last printed or was typed into... */
+const POLL_ACTIVE_MS = 30_000;
+/** ...and this often once they are quiet (a program may still write now and then): polling
+ * every 1.5 s kept an idle guest at half a core. */
+const POLL_IDLE_MS = 10_000;
 
 export interface OpenFile {
   path: string;
@@ -44,6 +50,8 @@ export class WorkspaceFiles {
 
   private signature = new Map<string, string>();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the last poll ran (idle terminals poll less often). */
+  private polledAt = 0;
   private watching = 0;
   private polling: Promise<void> | null = null;
 
@@ -161,7 +169,12 @@ export class WorkspaceFiles {
     clearTimeout(this.timer);
     this.timer = setTimeout(async () => {
       if (this.watching === 0) return;
-      if (this.session.status === 'ready' && !document.hidden) await this.refresh().catch(() => {});
+      const now = Date.now();
+      const active = now - Math.max(this.session.lastConsoleOutputAt, this.session.lastInputAt) < POLL_ACTIVE_MS;
+      if (this.session.status === 'ready' && !document.hidden && (active || now - this.polledAt >= POLL_IDLE_MS)) {
+        this.polledAt = now;
+        await this.refresh().catch(() => {});
+      }
       if (this.watching > 0) this.schedule(POLL_MS);
     }, delay);
   }
