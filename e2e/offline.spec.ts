@@ -23,7 +23,10 @@ async function serve(command: string, args: string[], port: number): Promise<str
   const server = spawn(command, args, { stdio: 'ignore' });
   servers.push(server);
   const url = `http://127.0.0.1:${port}/${SUB_PATH}`;
-  for (let i = 0; i < 150; i++) {
+  // Up to a minute: a server starting beside two busy emulators gets little of the CPU.
+  for (let i = 0; i < 300; i++) {
+    // It ends at once when the port is taken (an earlier run's server still listening).
+    if (server.exitCode !== null) throw new Error(`${command} exited (code ${server.exitCode}) before serving ${url}: is port ${port} taken?`);
     try {
       if ((await fetch(url)).ok) return url;
     } catch {
@@ -104,7 +107,8 @@ test('a new build served over the old one is announced, and replaces it cleanly 
 });
 
 test('Node\'s http-server serves it under a sub-path too', async ({ browser }) => {
-  const url = await serve('npx', ['http-server', root, '-p', '4322', '-a', '127.0.0.1', '-s', '-c-1'], 4322);
+  // The package's own binary: npx's start-up took over 30 s beside two busy emulators.
+  const url = await serve(join('node_modules', '.bin', 'http-server'), [root, '-p', '4322', '-a', '127.0.0.1', '-s', '-c-1'], 4322);
   const fresh = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const other = await fresh.newPage();
   await openPlayground(other, url);
