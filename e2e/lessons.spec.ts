@@ -9,7 +9,6 @@ import { expect, test, type Page } from '@playwright/test';
 import { openPlayground, pressInto, typeInto, waitForPrompt } from './terminal';
 import { previewShows } from './preview-pane';
 
-
 const LESSONS_DIR = join(import.meta.dirname, '../content/lessons');
 
 /** What a person does at a step besides clicking its button, keyed by "lesson/step". */
