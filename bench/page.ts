@@ -77,31 +77,29 @@ async function startServer(): Promise<ChildProcess> {
   throw new Error('vite preview did not start');
 }
 
-/** Runs a command `times` times through the agent; `commands` gives each run its own line (a
- * new port, a new edit) when the same line cannot run twice. */
-async function measureInPage(page: Page, command: string, times: number, commands: string[] = Array(times).fill(command)): Promise<CommandFigure> {
-  const runs = await page.evaluate(
-    async ({ commands, times }) => {
-      const { session } = (window as unknown as { berth: { session: { exec(c: string, t?: number): Promise<{ exitCode: number; output: string }>; instructions(): Promise<number> } } }).berth;
-      const runs = [];
-      for (let i = 0; i < times; i++) {
-        const before = await session.instructions();
-        const started = performance.now();
-        const result = await session.exec(commands[i], 10 * 60_000);
-        const seconds = (performance.now() - started) / 1000;
-        if (result.exitCode !== 0) throw new Error(`${commands[i]} failed: ${result.output}`);
-        runs.push({ seconds, minstr: ((await session.instructions()) - before) / 1e6 });
-      }
-      return runs;
-    },
-    { commands, times },
-  );
-  const warm = runs.slice(1);
+/** Runs `command` `runs` times through the agent, or, when the same line cannot run twice (a new
+ * port, a new edit), each of the lines in `runs` once, reported under the name `command`. */
+async function measureInPage(page: Page, command: string, runs: number | string[]): Promise<CommandFigure> {
+  const commands = typeof runs === 'number' ? Array<string>(runs).fill(command) : runs;
+  const measured = await page.evaluate(async (commands) => {
+    const { session } = (window as unknown as { berth: { session: { exec(c: string, t?: number): Promise<{ exitCode: number; output: string }>; instructions(): Promise<number> } } }).berth;
+    const measured = [];
+    for (const line of commands) {
+      const before = await session.instructions();
+      const started = performance.now();
+      const result = await session.exec(line, 10 * 60_000);
+      const seconds = (performance.now() - started) / 1000;
+      if (result.exitCode !== 0) throw new Error(`${line} failed: ${result.output}`);
+      measured.push({ seconds, minstr: ((await session.instructions()) - before) / 1e6 });
+    }
+    return measured;
+  }, commands);
+  const warm = measured.slice(1);
   return {
     command,
-    runs,
-    first: runs[0],
-    median: warm.length ? { seconds: median(warm.map((r) => r.seconds)), minstr: median(warm.map((r) => r.minstr)) } : runs[0],
+    runs: measured,
+    first: measured[0],
+    median: warm.length ? { seconds: median(warm.map((r) => r.seconds)), minstr: median(warm.map((r) => r.minstr)) } : measured[0],
   };
 }
 
@@ -178,13 +176,13 @@ function tabResidentMiB(): number {
 
 async function measureSpeed(page: Page, log: (line: string) => void): Promise<PageFigures['speed']> {
   log('page: nginx on new ports ×5, the Flask build cold and after edits…');
-  const nginx = await measureInPage(page, 'docker run -d -p PORT:80 nginx', 5, [8201, 8202, 8203, 8204, 8205].map((port) => `docker run -d -p ${port}:80 nginx`));
+  const nginx = await measureInPage(page, 'docker run -d -p PORT:80 nginx', [8201, 8202, 8203, 8204, 8205].map((port) => `docker run -d -p ${port}:80 nginx`));
   await measureInPage(page, 'docker rm -f $(docker ps -q --filter ancestor=nginx) >/dev/null', 1);
   await measureInPage(page, `${writeFileCommand('/workspace/flask/app.py', flaskApp())} && ${writeFileCommand('/workspace/flask/Dockerfile', flaskDockerfile)}`, 1);
   const build = 'cd /workspace/flask && docker build -t flask-app . >/dev/null';
   const cold = await measureInPage(page, build, 1);
   const edits = ['hello again!', 'hello once more!', 'hello for the last time!', 'hello world!'];
-  const flaskRebuild = await measureInPage(page, 'edit app.py && docker build -t flask-app .', edits.length, edits.map((greeting) => `${writeFileCommand('/workspace/flask/app.py', flaskApp(greeting))} && ${build}`));
+  const flaskRebuild = await measureInPage(page, 'edit app.py && docker build -t flask-app .', edits.map((greeting) => `${writeFileCommand('/workspace/flask/app.py', flaskApp(greeting))} && ${build}`));
   return { nginx, flaskBuildCold: cold.first, flaskRebuild, tabResidentMiB: tabResidentMiB() };
 }
 

@@ -62,6 +62,12 @@ export class VmSession {
   lastConsoleOutputAt = 0;
   /** When the learner last typed (or a button typed) into a terminal: what autosave follows. */
   lastInputAt = 0;
+
+  /** Whether a terminal printed or was typed into within the last `ms`: what the machine
+   * does changes because of commands, so the page's polls of it slow down when it is quiet. */
+  activeWithin(ms: number): boolean {
+    return Date.now() - Math.max(this.lastConsoleOutputAt, this.lastInputAt) < ms;
+  }
   private bridgeStarted = false;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
   private listening = '';
@@ -221,8 +227,7 @@ export class VmSession {
     const poll = async () => {
       if (generation !== this.generation || this.status !== 'ready') return;
       const now = Date.now();
-      const active = now - Math.max(this.lastConsoleOutputAt, this.lastInputAt) < PORT_POLL_ACTIVE_MS;
-      if (!document.hidden && (active || now - polledAt >= PORT_POLL_IDLE_MS)) {
+      if (!document.hidden && (this.activeWithin(PORT_POLL_ACTIVE_MS) || now - polledAt >= PORT_POLL_IDLE_MS)) {
         polledAt = now;
         await this.pollPorts(generation).catch(() => {});
       }

@@ -170,8 +170,7 @@ export class WorkspaceFiles {
     this.timer = setTimeout(async () => {
       if (this.watching === 0) return;
       const now = Date.now();
-      const active = now - Math.max(this.session.lastConsoleOutputAt, this.session.lastInputAt) < POLL_ACTIVE_MS;
-      if (this.session.status === 'ready' && !document.hidden && (active || now - this.polledAt >= POLL_IDLE_MS)) {
+      if (this.session.status === 'ready' && !document.hidden && (this.session.activeWithin(POLL_ACTIVE_MS) || now - this.polledAt >= POLL_IDLE_MS)) {
         this.polledAt = now;
         await this.refresh().catch(() => {});
       }
