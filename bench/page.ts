@@ -4,7 +4,7 @@
  * the guest's speed there.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chromium, type Page } from '@playwright/test';
+import { chromium, type Browser, type Page } from '@playwright/test';
 import { chromiumLaunchOptions } from '../playwright.config';
 import type { CommandFigure } from './guest';
 import { flaskApp, flaskDockerfile, writeFileCommand } from '../tests/workspace-files';
@@ -57,6 +57,8 @@ export interface PageFigures {
     resumeApplySeconds: number;
     /** ...beside a plain fresh start measured the same way, in the same run. */
     freshStartSeconds: number;
+    /** The first `docker ps` after the restore (its files are read from the disk again). */
+    firstDockerPsSeconds: number;
   };
 }
 
@@ -215,6 +217,11 @@ async function measureSnapshot(page: Page, log: (line: string) => void): Promise
     if (!session.bootResult.resumed) throw new Error(`restore failed: ${shelf.message?.text}`);
     const check = await session.exec('curl -fsS http://127.0.0.1:5001/');
     if (check.output.trim() !== 'hello world!') throw new Error(`the restored app does not answer: ${check.output}`);
+    // The snapshot was taken without the page cache: what the first Docker command then costs.
+    started = performance.now();
+    const ps = await session.exec('docker ps');
+    const firstDockerPsSeconds = (performance.now() - started) / 1000;
+    if (ps.exitCode !== 0 || !ps.output.includes('flask-container')) throw new Error(`docker ps after the restore: ${ps.output}`);
     // Gone again, so the reloads measured next are not offered to resume it.
     await shelf.delete(shelf.items.find((s) => s.name === 'bench: after the Flask lesson'));
     return {
@@ -227,27 +234,46 @@ async function measureSnapshot(page: Page, log: (line: string) => void): Promise
       restoreSeconds,
       resumeApplySeconds: session.bootResult.resumeSeconds,
       freshStartSeconds,
+      firstDockerPsSeconds,
     };
   });
+}
+
+/** A new tab on the playground, waited on until its prompt is usable. */
+async function openPlayground(browser: Browser, log: (line: string) => void): Promise<{ page: Page; navigationToPromptSeconds: number }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  // tsx compiles this file keeping function names, which wraps the functions passed to
+  // page.evaluate in a __name() helper that only exists in Node: give the page one.
+  await page.addInitScript('globalThis.__name = (fn) => fn');
+  log('page: navigation to prompt…');
+  const started = Date.now();
+  await page.goto(`http://127.0.0.1:${PORT}/`);
+  await page.waitForFunction(
+    () => (window as unknown as { berth?: { session: { status: string } } }).berth?.session.status === 'ready',
+    null,
+    { timeout: 5 * 60_000, polling: 50 },
+  );
+  return { page, navigationToPromptSeconds: (Date.now() - started) / 1000 };
+}
+
+/** Only the snapshot figures, on a fresh playground (`npm run bench -- --only-snapshot`). */
+export async function measureSnapshotOnly(log: (line: string) => void): Promise<PageFigures['snapshot']> {
+  const server = await startServer();
+  const browser = await chromium.launch({ ...chromiumLaunchOptions, headless: true });
+  try {
+    const { page } = await openPlayground(browser, log);
+    return await measureSnapshot(page, log);
+  } finally {
+    await browser.close();
+    server.kill();
+  }
 }
 
 export async function measurePage(log: (line: string) => void): Promise<PageFigures> {
   const server = await startServer();
   const browser = await chromium.launch({ ...chromiumLaunchOptions, headless: true });
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    // tsx compiles this file keeping function names, which wraps the functions passed to
-    // page.evaluate in a __name() helper that only exists in Node: give the page one.
-    await page.addInitScript('globalThis.__name = (fn) => fn');
-    log('page: navigation to prompt…');
-    const started = Date.now();
-    await page.goto(`http://127.0.0.1:${PORT}/`);
-    await page.waitForFunction(
-      () => (window as unknown as { berth?: { session: { status: string } } }).berth?.session.status === 'ready',
-      null,
-      { timeout: 5 * 60_000, polling: 50 },
-    );
-    const navigationToPromptSeconds = (Date.now() - started) / 1000;
+    const { page, navigationToPromptSeconds } = await openPlayground(browser, log);
     // Page assets as the browser counted them, plus what the worker fetched for the VM.
     const bytesBeforePrompt = await page.evaluate(() => {
       const pageBytes = performance.getEntriesByType('resource').reduce((n, e) => n + ((e as PerformanceResourceTiming).transferSize || 0), 0);

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { measureGuest, type CommandFigure } from './guest';
 import { measureLessonWalk } from './lessons';
-import { measurePage } from './page';
+import { measurePage, measureSnapshotOnly, type PageFigures } from './page';
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 const s = (seconds: number) => `${seconds.toFixed(1)} s`;
@@ -19,10 +19,24 @@ const commandRow = (where: string, c: CommandFigure): [string, string] => [
 ];
 
 execFileSync('npx', ['vite', 'build'], { stdio: 'ignore' });
+// The walk takes half an hour: `npm run bench -- --no-walk` leaves it out, and
+// `--only-walk` measures it alone (its figures then go to <date>-lessons.json only).
+if (process.argv.includes('--only-walk')) {
+  const walk = measureLessonWalk(log);
+  console.log(`whole lesson walk: ${(walk.totalSeconds / 60).toFixed(1)} min, ${walk.steps.length} steps; slowest ${walk.slowest.step}: ${s(walk.slowest.seconds)}`);
+  writeResults({ lessons: walk });
+  process.exit(0);
+}
+// `--only-snapshot`: the snapshot figures alone, after the Flask lesson on a fresh playground.
+if (process.argv.includes('--only-snapshot')) {
+  const snapshot = await measureSnapshotOnly(log);
+  for (const [k, v] of snapshotRows(snapshot)) console.log(`${k}: ${v}`);
+  writeResults({ snapshot });
+  process.exit(0);
+}
 // `--no-guest` leaves out the Node part (boots, commands, builds under the harness).
 const guest = process.argv.includes('--no-guest') ? null : await measureGuest(log);
 const page = await measurePage(log);
-// The walk takes a quarter of an hour or more: `npm run bench -- --no-walk` leaves it out.
 const walk = process.argv.includes('--no-walk') ? null : measureLessonWalk(log);
 
 const guestRows: [string, string][] = guest
@@ -50,9 +64,7 @@ const rows: [string, string][] = [
   ['Chromium: the tab\'s resident memory after those (512 MB guest)', `${page.speed.tabResidentMiB.toFixed(0)} MiB`],
   ['Chromium: preview request, small page: first / median of 20', `${page.preview.smallPageFirstMs.toFixed(0)} ms / ${page.preview.smallPageMedianMs.toFixed(0)} ms`],
   ['Chromium: preview 5 MiB binary', `${s(page.preview.fiveMbSeconds)} (${page.preview.fiveMbMibPerSecond.toFixed(2)} MiB/s)`],
-  ['Chromium: snapshot after the Flask lesson, stored (of a full state)', `${mib(page.snapshot.storedBytes)} (of ${mib(page.snapshot.stateBytes)}; ${page.snapshot.storedPages} of ${page.snapshot.nonzeroPages} pages; ${mib(page.snapshot.freedBytes)} freed first)`],
-  ['Chromium: snapshot save', s(page.snapshot.saveSeconds)],
-  ['Chromium: restore to prompt / of which the snapshot / a fresh start beside it', `${s(page.snapshot.restoreSeconds)} / ${s(page.snapshot.resumeApplySeconds)} / ${s(page.snapshot.freshStartSeconds)}`],
+  ...snapshotRows(page.snapshot),
   ...(walk
     ? ([
         ['Chromium: the whole lesson walk (buttons and checks)', `${(walk.totalSeconds / 60).toFixed(1)} min, ${walk.steps.length} steps`],
@@ -67,12 +79,26 @@ const width = Math.max(...rows.map(([k]) => k.length));
 console.log(`| ${'measure'.padEnd(width)} | value |\n|${'-'.repeat(width + 2)}|-------|`);
 for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v} |`);
 
-const dir = join(import.meta.dirname, 'results');
-mkdirSync(dir, { recursive: true });
-const date = new Date().toISOString().slice(0, 10);
-const meta = { measuredAt: new Date().toISOString(), node: process.version };
-if (guest) writeFileSync(join(dir, `${date}-guest.json`), JSON.stringify({ ...meta, ...guest }, null, 2));
-writeFileSync(join(dir, `${date}-page.json`), JSON.stringify({ ...meta, ...page }, null, 2));
-if (walk) writeFileSync(join(dir, `${date}-lessons.json`), JSON.stringify({ ...meta, ...walk }, null, 2));
-log(`wrote bench/results/${date}-*.json`);
+writeResults({ guest, page, lessons: walk });
 process.exit(0);
+
+function snapshotRows(snapshot: PageFigures['snapshot']): [string, string][] {
+  return [
+    ['Chromium: snapshot after the Flask lesson, stored (of a full state)', `${mib(snapshot.storedBytes)} (of ${mib(snapshot.stateBytes)}; ${snapshot.storedPages} of ${snapshot.nonzeroPages} pages; ${mib(snapshot.freedBytes)} freed first)`],
+    ['Chromium: snapshot save', s(snapshot.saveSeconds)],
+    ['Chromium: restore to prompt / of which the snapshot / a fresh start beside it', `${s(snapshot.restoreSeconds)} / ${s(snapshot.resumeApplySeconds)} / ${s(snapshot.freshStartSeconds)}`],
+    ['Chromium: first `docker ps` after the restore', s(snapshot.firstDockerPsSeconds)],
+  ];
+}
+
+/** Writes bench/results/<date>-<part>.json for each part measured in this run. */
+function writeResults(parts: Record<string, object | null>): void {
+  const dir = join(import.meta.dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const date = new Date().toISOString().slice(0, 10);
+  const meta = { measuredAt: new Date().toISOString(), node: process.version };
+  for (const [part, figures] of Object.entries(parts)) {
+    if (figures) writeFileSync(join(dir, `${date}-${part}.json`), JSON.stringify({ ...meta, ...figures }, null, 2));
+  }
+  log(`wrote bench/results/${date}-*.json`);
+}

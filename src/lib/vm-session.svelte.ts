@@ -10,6 +10,7 @@ import type { HttpRequest } from './preview/http-client';
 import { startPreviewBridge } from './preview/bridge';
 import { LISTENING_SOCKETS_COMMAND, parseListeningPorts, parsePublishedPorts, PUBLISHED_PORTS_COMMAND } from './preview/ports';
 import type { PreviewReply } from './preview/protocol';
+import { PromptWatcher } from './lessons/prompt';
 
 export type SessionStatus = 'idle' | 'booting' | 'ready' | 'boot-failed' | 'faulted';
 
@@ -60,6 +61,12 @@ export class VmSession {
   private readonly replay = new Map<number, Uint8Array[]>();
   /** When any terminal last printed something (not reactive: the lesson checks poll it). */
   lastConsoleOutputAt = 0;
+  private lastOutputPort = -1;
+  private readonly prompts = new Map<number, PromptWatcher>();
+  /** Whether the terminal that printed last is waiting at a prompt (its command finished). */
+  get lastOutputAtPrompt(): boolean {
+    return this.prompts.get(this.lastOutputPort)?.atPrompt ?? false;
+  }
   /** When the learner last typed (or a button typed) into a terminal: what autosave follows. */
   lastInputAt = 0;
 
@@ -181,6 +188,10 @@ export class VmSession {
       if (event.type === 'console-output') {
         const { port, bytes } = event.data;
         this.lastConsoleOutputAt = Date.now();
+        this.lastOutputPort = port;
+        let prompt = this.prompts.get(port);
+        if (!prompt) this.prompts.set(port, (prompt = new PromptWatcher()));
+        prompt.push(bytes);
         const listener = this.consoleListeners.get(port);
         if (listener) listener(bytes);
         else this.keepForReplay(port, bytes);

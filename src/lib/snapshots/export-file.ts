@@ -2,11 +2,12 @@
  * A snapshot as a file a person can keep, move to another machine and import:
  *   "BERTH-SNAPSHOT\\n"  (15 bytes)
  *   u32                 length of the description, then the description (JSON, UTF-8)
- *   bytes               the compressed snapshot, as stored
+ *   bytes               the packed snapshot, as stored (pack.ts)
  * Import checks everything before anything is stored: the header, the description, that the
  * snapshot unpacks within its limit, its checksum, and that it names the description's build.
  */
-import { decompress, SnapshotFormatError, verifySnapshot } from './delta';
+import { SnapshotFormatError, verifySnapshot } from './delta';
+import { unpackSnapshot } from './pack';
 
 const FILE_MAGIC = 'BERTH-SNAPSHOT\n';
 /** A snapshot unpacks to at most this (a full 512 MiB machine, with room). */
@@ -51,7 +52,7 @@ export async function decodeSnapshotFile(file: Uint8Array): Promise<{ descriptio
     throw new SnapshotFormatError('This snapshot file is damaged (its description lacks a name, build or date).', 'corrupt');
   }
   const snapshot = file.slice(magic.length + 4 + jsonLength);
-  const frameBuild = await verifySnapshot(await decompress(snapshot, SNAPSHOT_UNPACKED_LIMIT));
+  const frameBuild = await verifySnapshot(await unpackSnapshot(snapshot, SNAPSHOT_UNPACKED_LIMIT));
   if (frameBuild !== description.buildId) throw new SnapshotFormatError('This snapshot file is damaged (its description names another build than its contents).', 'corrupt');
   return { description: { name: description.name.slice(0, 200), buildId: description.buildId, createdAt: description.createdAt, lesson: description.lesson }, snapshot };
 }

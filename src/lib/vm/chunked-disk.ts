@@ -12,6 +12,12 @@ import { decompress } from 'fzstd';
 import { chunkPath, type DiskLayout } from './manifest';
 
 const BLOCK_SIZE = 512;
+/**
+ * Read chunks kept unpacked, most recently used first. The guest keeps what it reads in its
+ * own page cache, so a chunk is rarely read twice; keeping every chunk ever read held a
+ * session's whole reading (a Flask build reads ~200 MiB of image layers) in the tab.
+ */
+export const CHUNK_CACHE_BYTES = 64 * 2 ** 20;
 
 export type ChunkFetcher = (path: string) => Promise<Uint8Array>;
 
@@ -62,7 +68,7 @@ export class ChunkedDisk {
     );
   }
 
-  /** v86 reads the first sector this way before boot; chunks are always cached anyway. */
+  /** v86 reads the first sector this way before boot; the chunk just read stays cached. */
   get_and_cache(offset: number, length: number, done: (data: Uint8Array) => void): void {
     this.get(offset, length, done);
   }
@@ -132,9 +138,19 @@ export class ChunkedDisk {
     }
   }
 
+  /** Bytes of unpacked chunks held now (at most CHUNK_CACHE_BYTES). */
+  get cachedBytes(): number {
+    return this.chunkCache.size * this.layout.chunkSize;
+  }
+
   private readChunk(index: number): Promise<Uint8Array> {
     const cached = this.chunkCache.get(index);
-    if (cached) return Promise.resolve(cached);
+    if (cached) {
+      // A Map iterates in insertion order: re-inserting makes this the most recently used.
+      this.chunkCache.delete(index);
+      this.chunkCache.set(index, cached);
+      return Promise.resolve(cached);
+    }
     const pending = this.inFlight.get(index);
     if (pending) return pending;
     const name = this.layout.chunks[index];
@@ -154,7 +170,14 @@ export class ChunkedDisk {
       (data) => {
         this.inFlight.delete(index);
         // Zero chunks are not cached: a fresh zero buffer is cheaper than holding many.
-        if (path !== null) this.chunkCache.set(index, data);
+        if (path !== null) {
+          this.chunkCache.set(index, data);
+          const keep = Math.max(1, Math.floor(CHUNK_CACHE_BYTES / this.layout.chunkSize));
+          for (const oldest of this.chunkCache.keys()) {
+            if (this.chunkCache.size <= keep) break;
+            this.chunkCache.delete(oldest);
+          }
+        }
         return data;
       },
       (error) => {

@@ -12,7 +12,8 @@ import { V86, type V86Options } from 'v86';
 import { AgentAnswerParser, encodeAgentRequest, type AgentAnswer } from './agent-protocol';
 import { ChunkedDisk } from './chunked-disk';
 import { InstructionCounter } from './instruction-counter';
-import { compress, decodeSnapshot, decompress, encodeSnapshot, hashPages } from '../snapshots/delta';
+import { decodeSnapshot, encodeSnapshot, hashPages } from '../snapshots/delta';
+import { packSnapshot, unpackSnapshot } from '../snapshots/pack';
 import { joinV86State, PAGE_SIZE, splitV86State } from './v86-state';
 import type { VmManifest } from './manifest';
 import type { TcpEvents, TcpStream } from '../preview/http-client';
@@ -245,6 +246,7 @@ export class Guest {
       await guest.emulator.run();
       report({ step: 'setting-clock' });
       await guest.syncClock(Math.max(10_000, deadline - Date.now()));
+      if (options.snapshot && !guest.snapshotError) guest.warmUpAfterResume();
     } else {
       report({ step: 'booting' });
       await guest.emulator.run();
@@ -416,22 +418,34 @@ export class Guest {
   async takeSnapshot(): Promise<{ snapshot: Uint8Array; figures: SnapshotFigures }> {
     if (!this.baseMemoryHashes) throw new Error('Snapshots need a machine started from the saved state, not a cold boot.');
     const started = performance.now();
-    // Written files reach the disk (our buffer) first; dropped caches would cost the
-    // resumed session its warm reads, so only free pages are released.
-    await this.exec('sync', { timeoutMs: 60_000 });
+    // Written files reach the disk (our buffer) first. Then the clean page cache goes: the
+    // guest zeroes every page it frees (init_on_free=1 in the kernel's command line), and a
+    // zero page costs one bit, while cached file data read since the shipped state (image
+    // layers, pip's files) was a third of a snapshot. A resumed session reads those files
+    // again from the disk when it needs them; warmUpAfterResume does the CLI's at once.
+    await this.exec('sync && echo 1 > /proc/sys/vm/drop_caches', { timeoutMs: 60_000 });
     const freedBytes = await this.releaseFreeMemory();
     const raw = new Uint8Array(await this.saveState());
     const { frame, storedPages, nonzeroPages } = await encodeSnapshot(this.manifest.buildId, splitV86State(raw), this.baseMemoryHashes);
-    const snapshot = await compress(frame);
+    const snapshot = await packSnapshot(frame);
     return {
       snapshot,
       figures: { storedBytes: snapshot.length, stateBytes: raw.length, storedPages, nonzeroPages, freedBytes, seconds: (performance.now() - started) / 1000 },
     };
   }
 
+  /**
+   * A snapshot is taken without the page cache, so the first Docker command after a resume
+   * would read the CLI from the disk while the learner waits; this reads it now, in the
+   * background, at the lowest priority in the guest.
+   */
+  private warmUpAfterResume(): void {
+    this.exec('nice -n 19 docker version >/dev/null 2>&1', { timeoutMs: 5 * 60_000 }).catch(() => {});
+  }
+
   /** Replaces the (stopped, just restored) base state with a snapshot taken against it. */
   private async restoreSnapshotOverBase(snapshot: Uint8Array): Promise<void> {
-    const frame = await decompress(snapshot, SNAPSHOT_LIMIT_BYTES);
+    const frame = await unpackSnapshot(snapshot, SNAPSHOT_LIMIT_BYTES);
     const memory = this.memory();
     const state = await decodeSnapshot(this.manifest.buildId, frame, (page) => memory.subarray(page * PAGE_SIZE, (page + 1) * PAGE_SIZE));
     const raw = joinV86State(state.version, state.info, state.buffers);

@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { compress, SnapshotFormatError } from './delta';
+import { packSnapshot, unpackSnapshot } from './pack';
+
+/** 9 MiB (three pieces, the last one short) of data that compresses, with random stretches. */
+function sample(): Uint8Array {
+  const data = new Uint8Array(9 * 2 ** 20 + 12_345);
+  for (let i = 0; i < data.length; i += 4096) data[i] = i % 251;
+  data.set(randomBytes(200_000), 3 * 2 ** 20);
+  return data;
+}
+
+const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+
+async function refusal(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(() => null, (e: unknown) => e);
+  expect(error).toBeInstanceOf(SnapshotFormatError);
+  expect((error as SnapshotFormatError).kind).toBe('corrupt');
+  return (error as Error).message;
+}
+
+describe('snapshot packing', () => {
+  it('round-trips in pieces, smaller than the input', async () => {
+    const data = sample();
+    const packed = await packSnapshot(data);
+    expect(packed.length).toBeLessThan(data.length / 10);
+    expect(same(await unpackSnapshot(packed, data.length), data)).toBe(true);
+    expect((await unpackSnapshot(await packSnapshot(new Uint8Array(0)), 0)).length).toBe(0);
+  });
+
+  it('still reads the deflate of earlier builds', async () => {
+    const data = sample();
+    expect(same(await unpackSnapshot(await compress(data), data.length), data)).toBe(true);
+  });
+
+  it('refuses data over its limit before unpacking it', async () => {
+    const bomb = await packSnapshot(new Uint8Array(64 * 2 ** 20));
+    expect(bomb.length).toBeLessThan(100_000);
+    expect(await refusal(unpackSnapshot(bomb, 2 ** 20))).toMatch(/more than 1048576 bytes/);
+  });
+
+  it('refuses truncated or padded data with a reason, and never passes damage through unseen', async () => {
+    const data = sample();
+    const packed = await packSnapshot(data);
+    expect(await refusal(unpackSnapshot(packed.subarray(0, packed.length - 100), 2 ** 30))).toMatch(/damaged/);
+    expect(await refusal(unpackSnapshot(packed.subarray(0, 8), 2 ** 30))).toMatch(/damaged/);
+    // zstd frames carry no checksum here (the snapshot frame inside has its own SHA-256): a
+    // flipped byte is refused or unpacks to other bytes, which that checksum then refuses.
+    for (const at of [20, Math.floor(packed.length / 2), packed.length - 30]) {
+      const flipped = packed.slice();
+      flipped[at] ^= 0xff;
+      const changed = await unpackSnapshot(flipped, 2 ** 30).then((out) => !same(out, data), (error: unknown) => error instanceof SnapshotFormatError);
+      expect(changed, `byte ${at}`).toBe(true);
+    }
+    const padded = new Uint8Array(packed.length + 1);
+    padded.set(packed);
+    expect(await refusal(unpackSnapshot(padded, 2 ** 30))).toMatch(/after its last piece/);
+    // A piece that claims more than its share is refused before it is unpacked.
+    const lying = packed.slice();
+    new DataView(lying.buffer).setUint32(4, 2 ** 20, true);
+    expect(await refusal(unpackSnapshot(lying, 2 ** 30))).toMatch(/damaged/);
+  });
+
+  it('refuses random bytes', async () => {
+    expect(await refusal(unpackSnapshot(new Uint8Array(randomBytes(64)), 2 ** 20))).toMatch(/damaged|decompress/);
+  });
+});
