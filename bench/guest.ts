@@ -29,6 +29,7 @@ export interface GuestFigures {
   commands: CommandFigure[];
   /** One-off measurements (a single run each: repeating them would measure the cache). */
   once: { what: string; seconds: number; minstr: number }[];
+  breakdown: RunBreakdown;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -85,6 +86,7 @@ export async function measureGuest(log: (line: string) => void): Promise<GuestFi
   commands.push(await measureCommand(guest, 'docker images', 5));
   commands.push(await measureCommand(guest, 'docker logs bench-exec', 5));
   const agent = await measureCommand(guest, 'true', 5);
+  const breakdown = await measureRunBreakdown(guest, log);
 
   // The tutorial's image work: a cold Flask build (pip from the guest's wheelhouse), the
   // rebuild after an app.py edit (cached layers), and a pull from the guest's registry.
@@ -117,5 +119,59 @@ export async function measureGuest(log: (line: string) => void): Promise<GuestFi
     agentOverheadMinstr: agent.median.minstr,
     commands,
     once,
+    breakdown,
   };
+}
+
+/** One `docker run --rm debian true` taken apart by leaving pieces out (medians, M instr). */
+export interface RunBreakdown {
+  commands: CommandFigure[];
+  /** Each part, as the difference of two medians above. */
+  parts: { part: string; minstr: number }[];
+}
+
+/**
+ * Where a `docker run` goes, from variants measured side by side in one guest: the agent's
+ * own cost (`true`), the CLI starting (`docker --version`), the CLI's round trip to dockerd
+ * (`docker version`), a container without networking (`--network host`: the engine,
+ * containerd, the shim and crun), with a network namespace of its own (`--network none`:
+ * plus the namespace and the set-key hook) and on the default bridge (plus the veth pair,
+ * the bridge port and the addresses).
+ */
+export async function measureRunBreakdown(guest: Guest, log: (line: string) => void): Promise<RunBreakdown> {
+  const variants = [
+    'true',
+    'docker --version',
+    'docker version',
+    'docker run --rm --network host debian true',
+    'docker run --rm --network none debian true',
+    'docker run --rm debian true',
+  ];
+  const commands: CommandFigure[] = [];
+  for (const command of variants) {
+    log(`breakdown: ${command} ×5…`);
+    commands.push(await measureCommand(guest, command, 5));
+  }
+  const m = (i: number) => commands[i].median.minstr;
+  return {
+    commands,
+    parts: [
+      { part: 'the agent running a command (bash, its pipes)', minstr: m(0) },
+      { part: 'the docker CLI starting', minstr: m(1) - m(0) },
+      { part: 'the CLI asking dockerd (ping, version)', minstr: m(2) - m(1) },
+      { part: 'create, start, wait, remove without networking (dockerd, containerd, shim, crun, the process)', minstr: m(3) - m(2) },
+      { part: 'a network namespace of its own (kernel, libnetwork, the set-key hook)', minstr: m(4) - m(3) },
+      { part: 'the default bridge (veth pair, bridge port, addresses, /etc/hosts)', minstr: m(5) - m(4) },
+    ],
+  };
+}
+
+/** The breakdown alone, on a guest restored from the shipped state. */
+export async function measureRunBreakdownAlone(log: (line: string) => void): Promise<RunBreakdown> {
+  const guest = await bootLocalGuest({ from: 'state' });
+  try {
+    return await measureRunBreakdown(guest, log);
+  } finally {
+    await guest.destroy();
+  }
 }

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { measureGuest, type CommandFigure } from './guest';
+import { measureGuest, measureRunBreakdownAlone, type CommandFigure, type RunBreakdown } from './guest';
 import { measureLessonWalk } from './lessons';
 import { measurePage, measureSnapshotOnly, type PageFigures } from './page';
 
@@ -34,6 +34,13 @@ if (process.argv.includes('--only-snapshot')) {
   writeResults({ snapshot });
   process.exit(0);
 }
+// `--only-breakdown`: where one `docker run` goes, under Node.
+if (process.argv.includes('--only-breakdown')) {
+  const breakdown = await measureRunBreakdownAlone(log);
+  for (const [k, v] of breakdownRows(breakdown)) console.log(`${k}: ${v}`);
+  writeResults({ breakdown });
+  process.exit(0);
+}
 // `--no-guest` leaves out the Node part (boots, commands, builds under the harness).
 const guest = process.argv.includes('--no-guest') ? null : await measureGuest(log);
 const page = await measurePage(log);
@@ -51,6 +58,7 @@ const guestRows: [string, string][] = guest
       ['agent overhead per command', `${guest.agentOverheadMinstr.toFixed(1)} M instr`],
       ...guest.commands.map((c) => commandRow('Node:', c)),
       ...guest.once.map((o): [string, string] => [`Node: ${o.what}`, `${s(o.seconds)} (${o.minstr.toFixed(0)} M instr)`]),
+      ...breakdownRows(guest.breakdown),
     ]
   : [];
 const rows: [string, string][] = [
@@ -82,12 +90,19 @@ for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v} |`);
 writeResults({ guest, page, lessons: walk });
 process.exit(0);
 
+function breakdownRows(breakdown: RunBreakdown): [string, string][] {
+  return [
+    ...breakdown.commands.map((c) => commandRow('Node:', c)),
+    ...breakdown.parts.map((p): [string, string] => [`Node: \`docker run\` part: ${p.part}`, `${p.minstr.toFixed(0)} M instr`]),
+  ];
+}
+
 function snapshotRows(snapshot: PageFigures['snapshot']): [string, string][] {
   return [
     ['Chromium: snapshot after the Flask lesson, stored (of a full state)', `${mib(snapshot.storedBytes)} (of ${mib(snapshot.stateBytes)}; ${snapshot.storedPages} of ${snapshot.nonzeroPages} pages; ${mib(snapshot.freedBytes)} freed first)`],
     ['Chromium: snapshot save', s(snapshot.saveSeconds)],
     ['Chromium: restore to prompt / of which the snapshot / a fresh start beside it', `${s(snapshot.restoreSeconds)} / ${s(snapshot.resumeApplySeconds)} / ${s(snapshot.freshStartSeconds)}`],
-    ['Chromium: first `docker ps` after the restore', s(snapshot.firstDockerPsSeconds)],
+    ['Chromium: first `docker ps` after the restore / after the fresh start', `${s(snapshot.firstDockerPsSeconds)} / ${s(snapshot.freshFirstDockerPsSeconds)}`],
   ];
 }
 
