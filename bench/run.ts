@@ -1,7 +1,12 @@
 /**
  * npm run bench — measures the guest under Node and the page in Chromium in one run,
- * prints a table, and writes bench/results/<date>-guest.json and <date>-page.json.
- * Timings are recorded, never asserted. Needs `npm run build` (done here) and public/vm.
+ * prints a table, and writes bench/results/<date>-guest.json, -page.json and -lessons.json.
+ * Timings are recorded, never asserted. Needs public/vm (the page is built here).
+ *
+ *   --no-guest, --no-walk    leave out the Node part, the lesson walk
+ *   --only-walk              the lesson walk alone (-lessons.json)
+ *   --only-snapshot          the snapshot figures alone, after the Flask lesson (-snapshot.json)
+ *   --only-breakdown         where one `docker run` goes, under Node (-breakdown.json)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
