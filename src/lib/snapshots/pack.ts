@@ -76,17 +76,25 @@ export async function unpackSnapshot(data: Uint8Array, limit: number): Promise<U
   const count = view.getUint32(8, true);
   if (total > limit) throw new SnapshotFormatError(`This data unpacks to more than ${limit} bytes, more than it may hold.`, 'corrupt');
   if (count !== Math.ceil(total / PIECE_BYTES)) throw damaged('its piece count does not match its size');
-  await zstdReady();
-  const out = new Uint8Array(total);
+  // Every piece's place and declared size first, so nothing is allocated for data that is
+  // cut short or lies about its size.
+  const pieces: Uint8Array[] = [];
   let at = 12;
-  let written = 0;
   for (let i = 0; i < count; i++) {
     if (at + 4 > data.length) throw damaged('a piece runs past its end');
     const length = view.getUint32(at, true);
     if (at + 4 + length > data.length) throw damaged('a piece runs past its end');
     const piece = data.subarray(at + 4, at + 4 + length);
+    if (declaredSize(piece) !== Math.min(PIECE_BYTES, total - i * PIECE_BYTES)) throw damaged('a piece does not declare its size');
+    pieces.push(piece);
+    at += 4 + length;
+  }
+  if (at !== data.length) throw damaged('it has bytes after its last piece');
+  await zstdReady();
+  const out = new Uint8Array(total);
+  let written = 0;
+  for (const piece of pieces) {
     const expected = Math.min(PIECE_BYTES, total - written);
-    if (declaredSize(piece) !== expected) throw damaged('a piece does not declare its size');
     let unpacked: Uint8Array;
     try {
       unpacked = zstdDecompress(piece);
@@ -96,8 +104,6 @@ export async function unpackSnapshot(data: Uint8Array, limit: number): Promise<U
     if (unpacked.length !== expected) throw damaged('a piece unpacks to the wrong size');
     out.set(unpacked, written);
     written += unpacked.length;
-    at += 4 + length;
   }
-  if (at !== data.length) throw damaged('it has bytes after its last piece');
   return out;
 }
