@@ -24,7 +24,7 @@ const commandRow = (where: string, c: CommandFigure): [string, string] => [
 ];
 
 execFileSync('npx', ['vite', 'build'], { stdio: 'ignore' });
-// The walk takes half an hour: `npm run bench -- --no-walk` leaves it out, and
+// The walk takes 15–20 minutes: `npm run bench -- --no-walk` leaves it out, and
 // `--only-walk` measures it alone (its figures then go to <date>-lessons.json only).
 if (process.argv.includes('--only-walk')) {
   const walk = measureLessonWalk(log);
