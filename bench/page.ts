@@ -48,8 +48,7 @@ export interface PageFigures {
     stateBytes: number;
     storedPages: number;
     nonzeroPages: number;
-    freedBytes: number;
-    /** Click to stored: sync, free-page release, state, delta, compression, IndexedDB. */
+    /** Click to stored: sync and dropping the page cache, state, delta, compression, IndexedDB. */
     saveSeconds: number;
     /** Restore to a usable prompt (a new worker: saved state, then the snapshot over it)... */
     restoreSeconds: number;
@@ -203,7 +202,7 @@ async function measureSnapshot(page: Page, log: (line: string) => void): Promise
       delete(meta: unknown): Promise<void>;
       items: { name: string }[];
       message: { text: string } | null;
-      lastSaveFigures: { storedBytes: number; stateBytes: number; storedPages: number; nonzeroPages: number; freedBytes: number; totalSeconds: number };
+      lastSaveFigures: { storedBytes: number; stateBytes: number; storedPages: number; nonzeroPages: number; totalSeconds: number };
     };
     type Session = { start(from: 'state'): Promise<void>; status: string; bootResult: { resumed: boolean; resumeSeconds: number }; exec(c: string): Promise<{ exitCode: number; output: string }> };
     const { shelf, session } = (window as unknown as { berth: { shelf: Shelf; session: Session } }).berth;
@@ -234,7 +233,6 @@ async function measureSnapshot(page: Page, log: (line: string) => void): Promise
       stateBytes: saved.stateBytes,
       storedPages: saved.storedPages,
       nonzeroPages: saved.nonzeroPages,
-      freedBytes: saved.freedBytes,
       saveSeconds: saved.totalSeconds,
       restoreSeconds,
       resumeApplySeconds: session.bootResult.resumeSeconds,

@@ -104,7 +104,7 @@ function breakdownRows(breakdown: RunBreakdown): [string, string][] {
 
 function snapshotRows(snapshot: PageFigures['snapshot']): [string, string][] {
   return [
-    ['Chromium: snapshot after the Flask lesson, stored (of a full state)', `${mib(snapshot.storedBytes)} (of ${mib(snapshot.stateBytes)}; ${snapshot.storedPages} of ${snapshot.nonzeroPages} pages; ${mib(snapshot.freedBytes)} freed first)`],
+    ['Chromium: snapshot after the Flask lesson, stored (of a full state)', `${mib(snapshot.storedBytes)} (of ${mib(snapshot.stateBytes)}; ${snapshot.storedPages} of ${snapshot.nonzeroPages} pages)`],
     ['Chromium: snapshot save', s(snapshot.saveSeconds)],
     ['Chromium: restore to prompt / of which the snapshot / a fresh start beside it', `${s(snapshot.restoreSeconds)} / ${s(snapshot.resumeApplySeconds)} / ${s(snapshot.freshStartSeconds)}`],
     ['Chromium: first `docker ps` after the restore / after the fresh start', `${s(snapshot.firstDockerPsSeconds)} / ${s(snapshot.freshFirstDockerPsSeconds)}`],
