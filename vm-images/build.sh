@@ -7,7 +7,7 @@
 #   manifest.json                 build id, content-hashed files, emulator options, catalog
 #   bios-*.bin vgabios-*.bin      SeaBIOS from Debian's seabios
 #   vmlinuz-* initrd-*.img        Debian's i386 686 kernel and a busybox initramfs
-#   state-*.bin.zst               v86 state taken after boot with dockerd answering
+#   state-*.bin.bzp               v86 state taken after boot with dockerd answering (zstd pieces)
 #   chunks/*.zst                  the root disk in 256 KiB zstd chunks, loaded lazily
 #
 # Options, for builders with internet (the default build needs none):
@@ -138,7 +138,7 @@ seabios_version=$(dpkg-query -W -f='${Version}' seabios)
 # state: both are inputs.
 state_hash=$(HASH_EXTRA="$chunks_hash $kernel_hash v86=$v86_version seabios=$seabios_version" hash_inputs \
   "$VM_IMAGES_DIR/emulator.json" "$VM_IMAGES_DIR/tools/save-state.ts" \
-  "$ROOT_DIR/src/lib/vm/guest.ts" "$ROOT_DIR/src/lib/vm/chunked-disk.ts")
+  "$ROOT_DIR/src/lib/vm/guest.ts" "$ROOT_DIR/src/lib/vm/chunked-disk.ts" "$ROOT_DIR/src/lib/snapshots/pack.ts" "$ROOT_DIR/src/lib/vm/state-file.ts")
 build_state() {
   # The state boots from the chunks exactly as the page does, so they sit beside it.
   cp -al "$chunks_dir/chunks" "$1/chunks" &&

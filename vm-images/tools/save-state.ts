@@ -1,16 +1,18 @@
 /**
  * The last build step: boots the chunked disk exactly as the page will, waits for dockerd,
- * warms the paths a first `docker run` takes, saves the emulator state (zstd), checks that
+ * warms the paths a first `docker run` takes, saves the emulator state (zstd in pieces), checks that
  * the state restores with the same options, and writes manifest.json.
  *
  *   tsx vm-images/tools/save-state.ts --out DIR --layout layout.json --kernel K --initrd I
  *       --bios B --vga-bios V --catalog catalog.json --packages packages.tsv
  *       --kernel-version VER --build-id ID
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
+import { joinPieces } from '../../src/lib/snapshots/pack';
 import { Guest } from '../../src/lib/vm/guest';
 import { MANIFEST_VERSION, type AssetFile, type DiskLayout, type ImageEntry, type VmManifest } from '../../src/lib/vm/manifest';
 import { localAssets } from '../../src/lib/vm/node/assets';
@@ -20,16 +22,29 @@ const args = parseArgs(process.argv.slice(2));
 requireArgs(args, ['out', 'layout', 'kernel', 'initrd', 'bios', 'vga-bios', 'catalog', 'packages', 'kernel-version', 'build-id']);
 const out = args.out;
 const started = Date.now();
+const STATE_PIECE_BYTES = 16 * 2 ** 20;
 const log = (text: string) => console.log(`save-state: ${text} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 
 /** Copies a file into the output folder under a name carrying its content hash. */
 function addHashedFile(source: string, stem: string): AssetFile {
   const bytes = readFileSync(source);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const ext = source.endsWith('.bin.zst') ? '.bin.zst' : extname(source);
+  const ext = source.endsWith('.bin.bzp') ? '.bin.bzp' : extname(source);
   const path = `${stem}-${sha256.slice(0, 16)}${ext}`;
   copyFileSync(source, join(out, path));
   return { path, size: bytes.length, sha256 };
+}
+
+/** zstd -19 of one piece; --stream-size makes the frame declare its size, which the page checks. */
+function compressPiece(piece: Uint8Array): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const zstd = spawn('zstd', ['-q', '-19', '-c', `--stream-size=${piece.length}`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const parts: Buffer[] = [];
+    zstd.stdout.on('data', (part: Buffer) => parts.push(part));
+    zstd.on('error', reject);
+    zstd.on('close', (code) => (code === 0 ? resolve(Buffer.concat(parts)) : reject(new Error(`zstd exited with ${code}`))));
+    zstd.stdin.end(piece);
+  });
 }
 
 function readPackages(path: string): Record<string, string> {
@@ -83,11 +98,25 @@ async function run(): Promise<void> {
   await guest.destroy();
   log(`state saved: ${(raw.length / 2 ** 20).toFixed(0)} MiB`);
 
-  const rawPath = join(out, 'state.bin');
-  writeFileSync(rawPath, raw);
-  execFileSync('zstd', ['-q', '-f', '-19', '-T2', '--rm', rawPath, '-o', `${rawPath}.zst`]);
-  manifest.files.state = { ...addHashedFile(`${rawPath}.zst`, 'state'), uncompressedSize: raw.length };
-  execFileSync('rm', ['-f', `${rawPath}.zst`]);
+  // zstd -19 in 16 MiB pieces: the page unpacks each piece as soon as it has downloaded, and
+  // its zstd module holds one piece at a time. Pieces cost 1.3 % in size against one frame
+  // of the whole (4 MiB pieces: 4.9 %).
+  // One zstd per core: at level 19 a 16 MiB piece is one job, so -T does not spread it.
+  const starts = Array.from({ length: Math.ceil(raw.length / STATE_PIECE_BYTES) }, (_, i) => i * STATE_PIECE_BYTES);
+  const pieces: Uint8Array[] = new Array(starts.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(availableParallelism(), starts.length) }, async () => {
+      while (next < starts.length) {
+        const index = next++;
+        pieces[index] = await compressPiece(raw.subarray(starts[index], starts[index] + STATE_PIECE_BYTES));
+      }
+    }),
+  );
+  const packedPath = join(out, 'state.bin.bzp');
+  writeFileSync(packedPath, joinPieces(raw.length, STATE_PIECE_BYTES, pieces));
+  manifest.files.state = { ...addHashedFile(packedPath, 'state'), uncompressedSize: raw.length };
+  execFileSync('rm', ['-f', packedPath]);
   log(`state compressed: ${(manifest.files.state.size / 2 ** 20).toFixed(1)} MiB`);
 
   // The state is only good if it restores with the manifest's own options.

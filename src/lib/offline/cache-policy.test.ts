@@ -8,7 +8,7 @@ describe('the offline cache policy', () => {
     expect(strategyFor('vm/manifest.json', 'GET')).toBe('network-first');
     expect(strategyFor('offline.json', 'GET')).toBe('network-first');
     expect(strategyFor('assets/index-B8gPnVWS.js', 'GET')).toBe('cache-first');
-    expect(strategyFor('vm/state-428da0c3335146ac.bin.zst', 'GET')).toBe('cache-first');
+    expect(strategyFor('vm/state-428da0c3335146ac.bin.bzp', 'GET')).toBe('cache-first');
     expect(strategyFor('vm/chunks/0a1b2c.zst', 'GET')).toBe('cache-first');
   });
 
@@ -21,9 +21,9 @@ describe('the offline cache policy', () => {
   it('lists one build: shell, entry points, machine files and each distinct chunk once', () => {
     const { paths, bytes } = offlineFiles(
       { version: 'v', files: [{ path: 'index.html', size: 10 }, { path: 'assets/a.js', size: 20 }] },
-      { files: { state: { path: 'state-1.bin.zst', size: 300 }, bios: { path: 'bios-2.bin', size: 4 } }, disk: { chunks: ['c1', null, 'c2', 'c1'], storedBytes: 50 } },
+      { files: { state: { path: 'state-1.bin.bzp', size: 300 }, bios: { path: 'bios-2.bin', size: 4 } }, disk: { chunks: ['c1', null, 'c2', 'c1'], storedBytes: 50 } },
     );
-    expect(paths).toEqual(['', 'index.html', 'assets/a.js', 'vm/manifest.json', 'offline.json', 'vm/state-1.bin.zst', 'vm/bios-2.bin', 'vm/chunks/c1.zst', 'vm/chunks/c2.zst']);
+    expect(paths).toEqual(['', 'index.html', 'assets/a.js', 'vm/manifest.json', 'offline.json', 'vm/state-1.bin.bzp', 'vm/bios-2.bin', 'vm/chunks/c1.zst', 'vm/chunks/c2.zst']);
     expect(bytes).toBe(10 + 20 + 300 + 4 + 50);
   });
 });

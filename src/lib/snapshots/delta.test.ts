@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { joinV86State, PAGE_SIZE, splitV86State } from '../vm/v86-state';
 import { memoryImage, PAGES, v86State } from './test-states';
-import { compress, decodeSnapshot, decompress, encodeSnapshot, hashPages, snapshotBuildId, SnapshotFormatError } from './delta';
+import { compress, decodeSnapshot, decompress, encodeSnapshot, hashPages, snapshotBuildId, SnapshotFormatError, StateMemory } from './delta';
 
 const baseMemory = memoryImage();
 const baseState = v86State(baseMemory, new Uint8Array(512).fill(1));
@@ -34,6 +34,15 @@ describe('v86 state layout', () => {
     expect(split.packedMemoryId).toBe(2);
     expect(split.memoryBitmapId).toBe(3);
     expect(joinV86State(split.version, split.info, split.buffers)).toEqual(baseState);
+  });
+
+  it('gives each page of the memory it holds, and the same hashes as that memory restored', async () => {
+    const memory = new StateMemory(splitV86State(baseState));
+    expect(memory.pageCount).toBe(PAGES);
+    for (const page of [0, 1, 2, 3, PAGES - 1]) expect(memory.page(page)).toEqual(basePage(page));
+    let pauses = 0;
+    expect(await memory.hashes(async () => void pauses++, 100)).toEqual(baseHashes);
+    expect(pauses).toBe(2);
   });
 });
 

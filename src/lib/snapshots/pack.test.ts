@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { compress, SnapshotFormatError } from './delta';
-import { packSnapshot, unpackSnapshot } from './pack';
+import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
+import { joinPieces, packSnapshot, PieceUnpacker, unpackSnapshot } from './pack';
 
 /** 9 MiB (three pieces, the last one short) of data that compresses, with random stretches. */
 function sample(): Uint8Array {
@@ -64,5 +65,35 @@ describe('snapshot packing', () => {
 
   it('refuses random bytes', async () => {
     expect(await refusal(unpackSnapshot(new Uint8Array(randomBytes(64)), 2 ** 20))).toMatch(/damaged|decompress/);
+  });
+
+  it('unpacks as the bytes arrive, in any split, with the piece size the data names', async () => {
+    await zstdInit();
+    const data = sample();
+    const pieceBytes = 2 * 2 ** 20;
+    const pieces = [];
+    for (let at = 0; at < data.length; at += pieceBytes) pieces.push(zstdCompress(data.subarray(at, at + pieceBytes), 1));
+    const packed = joinPieces(data.length, pieceBytes, pieces);
+    for (const split of [1, 4093, 65_536, packed.length]) {
+      const unpacker = await PieceUnpacker.create({ limit: data.length, maxPieceBytes: pieceBytes, what: 'The state' });
+      // Odd-sized pushes, so headers and pieces straddle them.
+      for (let at = 0; at < packed.length; at += split === 1 ? 1 + (at % 7919) : split) unpacker.push(packed.subarray(at, at + (split === 1 ? 1 + (at % 7919) : split)));
+      expect(same(unpacker.finish(), data), `split ${split}`).toBe(true);
+    }
+  });
+
+  it('refuses a stream that ends early, runs on, or names pieces larger than allowed', async () => {
+    const data = sample();
+    const packed = await packSnapshot(data);
+    const limits = { limit: 2 ** 30, maxPieceBytes: 4 * 2 ** 20, what: 'The machine state' };
+    const cut = await PieceUnpacker.create(limits);
+    cut.push(packed.subarray(0, packed.length - 10));
+    expect(() => cut.finish()).toThrow(/The machine state is damaged \(a piece runs past its end\)/);
+    const long = await PieceUnpacker.create(limits);
+    expect(() => long.push(new Uint8Array([...packed, 1, 2, 3]))).toThrow(/after its last piece/);
+    const small = await PieceUnpacker.create({ ...limits, maxPieceBytes: 2 ** 20 });
+    expect(() => small.push(packed)).toThrow(/impossible size/);
+    const garbage = await PieceUnpacker.create(limits);
+    expect(() => garbage.push(new Uint8Array(randomBytes(64)))).toThrow(/does not start like packed data/);
   });
 });

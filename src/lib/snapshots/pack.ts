@@ -1,27 +1,32 @@
 /**
- * How a snapshot's frame is compressed for storage and export: zstd (level 3), in pieces.
+ * Data compressed with zstd in pieces: snapshots (level 3, 4 MiB pieces) and the shipped
+ * machine state (level 19, 16 MiB pieces, made by the build with the zstd command).
  *
  * Why zstd and not the browser's CompressionStream: a snapshot frame is 50–100 MiB and the
  * browser's deflate (level 6, no choice) took 4–7 s for one, most of a save; zstd level 3
  * (WebAssembly) makes it ~10 % smaller in a fifth of the time, and unpacks faster.
- * Why pieces: the zstd module's memory only grows, so it only ever holds one 4 MiB piece
- * and its output, not a whole frame; and each piece's declared size is checked before it is
- * unpacked, so damaged or hostile data cannot claim the tab's memory.
+ * Why pieces: the zstd module's memory only grows, so it only ever holds one piece and its
+ * output, not the whole; each piece's declared size is checked before it is unpacked, so
+ * damaged or hostile data cannot claim the tab's memory; and a download is unpacked piece
+ * by piece while it arrives (PieceUnpacker), not after it.
  *
  * Layout (little-endian):
- *   "BZP1"       magic (4 bytes)
+ *   "BZP2"       magic (4 bytes)
  *   u32          total unpacked size
- *   u32          piece count, then per piece: u32 packed length + a zstd frame (≤ 4 MiB unpacked)
- *
- * Data without the magic is read as the deflate-raw of earlier builds, so their snapshots
- * still unpack far enough to say which build made them.
+ *   u32          piece size (every piece unpacks to this, the last to the rest)
+ *   u32          piece count, then per piece: u32 packed length + a zstd frame declaring its size
+ * "BZP1" (earlier snapshots) is the same without the piece size, which is 4 MiB. Data with
+ * neither magic is read as the deflate-raw of the first builds, so their snapshots still
+ * unpack far enough to say which build made them.
  */
 import { compress as zstdCompress, decompress as zstdDecompress, init as zstdInit } from '@bokuweb/zstd-wasm';
 import { decompress as inflate, SnapshotFormatError } from './delta';
 
-const MAGIC = [0x42, 0x5a, 0x50, 0x31]; // "BZP1"
-const PIECE_BYTES = 4 * 2 ** 20;
-const LEVEL = 3;
+const MAGIC_V1 = [0x42, 0x5a, 0x50, 0x31]; // "BZP1"
+const MAGIC_V2 = [0x42, 0x5a, 0x50, 0x32]; // "BZP2"
+const V1_PIECE_BYTES = 4 * 2 ** 20;
+const SNAPSHOT_PIECE_BYTES = 4 * 2 ** 20;
+const SNAPSHOT_LEVEL = 3;
 
 let ready: Promise<void> | undefined;
 function zstdReady(): Promise<void> {
@@ -29,23 +34,31 @@ function zstdReady(): Promise<void> {
   return ready;
 }
 
-/** Compresses a snapshot frame. */
-export async function packSnapshot(frame: Uint8Array): Promise<Uint8Array> {
-  await zstdReady();
-  const pieces: Uint8Array[] = [];
-  for (let at = 0; at < frame.length; at += PIECE_BYTES) pieces.push(zstdCompress(frame.subarray(at, at + PIECE_BYTES), LEVEL));
-  const out = new Uint8Array(12 + pieces.reduce((sum, piece) => sum + 4 + piece.length, 0));
+const hasMagic = (data: Uint8Array, magic: number[]) => data.length >= 4 && magic.every((b, i) => data[i] === b);
+
+/** Puts compressed pieces (each a zstd frame of `pieceBytes`, the last of the rest) in the layout above. */
+export function joinPieces(total: number, pieceBytes: number, pieces: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(16 + pieces.reduce((sum, piece) => sum + 4 + piece.length, 0));
   const view = new DataView(out.buffer);
-  out.set(MAGIC);
-  view.setUint32(4, frame.length, true);
-  view.setUint32(8, pieces.length, true);
-  let at = 12;
+  out.set(MAGIC_V2);
+  view.setUint32(4, total, true);
+  view.setUint32(8, pieceBytes, true);
+  view.setUint32(12, pieces.length, true);
+  let at = 16;
   for (const piece of pieces) {
     view.setUint32(at, piece.length, true);
     out.set(piece, at + 4);
     at += 4 + piece.length;
   }
   return out;
+}
+
+/** Compresses a snapshot frame. */
+export async function packSnapshot(frame: Uint8Array): Promise<Uint8Array> {
+  await zstdReady();
+  const pieces: Uint8Array[] = [];
+  for (let at = 0; at < frame.length; at += SNAPSHOT_PIECE_BYTES) pieces.push(zstdCompress(frame.subarray(at, at + SNAPSHOT_PIECE_BYTES), SNAPSHOT_LEVEL));
+  return joinPieces(frame.length, SNAPSHOT_PIECE_BYTES, pieces);
 }
 
 /** The unpacked size a zstd frame declares in its header, or -1 if it does not say. */
@@ -66,44 +79,144 @@ function declaredSize(piece: Uint8Array): number {
   return view.getUint32(4, true) > 0 ? Infinity : view.getUint32(0, true);
 }
 
+export interface UnpackLimits {
+  /** Refuse data that says it unpacks to more than this. */
+  limit: number;
+  /** Refuse pieces larger than this (the zstd module's memory holds one, in and out). */
+  maxPieceBytes: number;
+  /** How errors name the data: "This snapshot", "The machine state". */
+  what: string;
+}
+
+/**
+ * Unpacks the layout above as its bytes arrive: every piece is unpacked as soon as it is
+ * complete, into one buffer of the declared total. Damage is refused with a reason as soon
+ * as it shows, before anything is allocated for it.
+ */
+export class PieceUnpacker {
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+  private header: { total: number; pieceBytes: number; count: number } | undefined;
+  private out: Uint8Array | undefined;
+  private written = 0;
+  private piecesDone = 0;
+
+  private constructor(private readonly limits: UnpackLimits) {}
+
+  static async create(limits: UnpackLimits): Promise<PieceUnpacker> {
+    await zstdReady();
+    return new PieceUnpacker(limits);
+  }
+
+  private damaged(why: string): SnapshotFormatError {
+    return new SnapshotFormatError(`${this.limits.what} is damaged (${why}).`, 'corrupt');
+  }
+
+  /** Takes the next bytes and unpacks every piece they complete. */
+  push(bytes: Uint8Array): void {
+    if (bytes.length) {
+      this.chunks.push(bytes);
+      this.buffered += bytes.length;
+    }
+    for (;;) {
+      if (!this.header) {
+        if (this.buffered < 4) return;
+        const magic = this.peek(4);
+        const v2 = hasMagic(magic, MAGIC_V2);
+        if (!v2 && !hasMagic(magic, MAGIC_V1)) throw this.damaged('it does not start like packed data');
+        const headerBytes = v2 ? 16 : 12;
+        if (this.buffered < headerBytes) return;
+        const view = dataView(this.take(headerBytes));
+        const total = view.getUint32(4, true);
+        const pieceBytes = v2 ? view.getUint32(8, true) : V1_PIECE_BYTES;
+        const count = view.getUint32(headerBytes - 4, true);
+        if (total > this.limits.limit) throw new SnapshotFormatError(`This data unpacks to more than ${this.limits.limit} bytes, more than it may hold.`, 'corrupt');
+        if (pieceBytes === 0 || pieceBytes > this.limits.maxPieceBytes) throw this.damaged('its pieces are of an impossible size');
+        if (count !== Math.ceil(total / pieceBytes)) throw this.damaged('its piece count does not match its size');
+        this.header = { total, pieceBytes, count };
+        this.out = new Uint8Array(total);
+      }
+      const { total, pieceBytes, count } = this.header;
+      if (this.piecesDone === count) {
+        if (this.buffered > 0) throw this.damaged('it has bytes after its last piece');
+        return;
+      }
+      if (this.buffered < 4) return;
+      const length = dataView(this.peek(4)).getUint32(0, true);
+      // zstd never grows data by more than a few bytes per 128 KiB block.
+      if (length > pieceBytes + (pieceBytes >> 7) + 1024) throw this.damaged('a piece is larger than it can be');
+      if (this.buffered < 4 + length) return;
+      const piece = this.take(4 + length).subarray(4);
+      const expected = Math.min(pieceBytes, total - this.written);
+      if (declaredSize(piece) !== expected) throw this.damaged('a piece does not declare its size');
+      let unpacked: Uint8Array;
+      try {
+        unpacked = zstdDecompress(piece);
+      } catch (error) {
+        throw this.damaged(`a piece does not decompress: ${(error as Error).message}`);
+      }
+      if (unpacked.length !== expected) throw this.damaged('a piece unpacks to the wrong size');
+      this.out!.set(unpacked, this.written);
+      this.written += unpacked.length;
+      this.piecesDone++;
+    }
+  }
+
+  /** The unpacked data, once every piece has arrived. */
+  finish(): Uint8Array {
+    if (!this.header || this.piecesDone !== this.header.count) throw this.damaged(this.header ? 'a piece runs past its end' : 'it ends inside its header');
+    if (this.buffered > 0) throw this.damaged('it has bytes after its last piece');
+    return this.out!;
+  }
+
+  /** The first n buffered bytes (n ≤ buffered), as one view. */
+  private peek(n: number): Uint8Array {
+    if (this.chunks[0].length < n) {
+      const merged = new Uint8Array(this.buffered);
+      let at = 0;
+      for (const chunk of this.chunks) {
+        merged.set(chunk, at);
+        at += chunk.length;
+      }
+      this.chunks = [merged];
+    }
+    return this.chunks[0].subarray(0, n);
+  }
+
+  private take(n: number): Uint8Array {
+    const bytes = this.peek(n);
+    const rest = this.chunks[0].subarray(n);
+    if (rest.length) this.chunks[0] = rest;
+    else this.chunks.shift();
+    this.buffered -= n;
+    return bytes;
+  }
+}
+
+function dataView(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /** Unpacks what packSnapshot made, refusing anything damaged or larger than `limit` bytes. */
 export async function unpackSnapshot(data: Uint8Array, limit: number): Promise<Uint8Array> {
-  if (!MAGIC.every((b, i) => data[i] === b)) return inflate(data, limit);
-  const damaged = (why: string) => new SnapshotFormatError(`This snapshot is damaged (${why}).`, 'corrupt');
-  if (data.length < 12) throw damaged('it ends inside its header');
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const total = view.getUint32(4, true);
-  const count = view.getUint32(8, true);
-  if (total > limit) throw new SnapshotFormatError(`This data unpacks to more than ${limit} bytes, more than it may hold.`, 'corrupt');
-  if (count !== Math.ceil(total / PIECE_BYTES)) throw damaged('its piece count does not match its size');
-  // Every piece's place and declared size first, so nothing is allocated for data that is
-  // cut short or lies about its size.
-  const pieces: Uint8Array[] = [];
-  let at = 12;
+  if (!hasMagic(data, MAGIC_V1) && !hasMagic(data, MAGIC_V2)) return inflate(data, limit);
+  const unpacker = await PieceUnpacker.create({ limit, maxPieceBytes: SNAPSHOT_PIECE_BYTES, what: 'This snapshot' });
+  // Every piece's place first, so nothing is unpacked from data that is cut short.
+  checkPiecePlaces(data, (why) => new SnapshotFormatError(`This snapshot is damaged (${why}).`, 'corrupt'));
+  unpacker.push(data);
+  return unpacker.finish();
+}
+
+function checkPiecePlaces(data: Uint8Array, damaged: (why: string) => Error): void {
+  const headerBytes = hasMagic(data, MAGIC_V2) ? 16 : 12;
+  if (data.length < headerBytes) throw damaged('it ends inside its header');
+  const view = dataView(data);
+  const count = view.getUint32(headerBytes - 4, true);
+  let at = headerBytes;
   for (let i = 0; i < count; i++) {
     if (at + 4 > data.length) throw damaged('a piece runs past its end');
-    const length = view.getUint32(at, true);
-    if (at + 4 + length > data.length) throw damaged('a piece runs past its end');
-    const piece = data.subarray(at + 4, at + 4 + length);
-    if (declaredSize(piece) !== Math.min(PIECE_BYTES, total - i * PIECE_BYTES)) throw damaged('a piece does not declare its size');
-    pieces.push(piece);
-    at += 4 + length;
+    at += 4 + view.getUint32(at, true);
+    if (at > data.length) throw damaged('a piece runs past its end');
   }
   if (at !== data.length) throw damaged('it has bytes after its last piece');
-  await zstdReady();
-  const out = new Uint8Array(total);
-  let written = 0;
-  for (const piece of pieces) {
-    const expected = Math.min(PIECE_BYTES, total - written);
-    let unpacked: Uint8Array;
-    try {
-      unpacked = zstdDecompress(piece);
-    } catch (error) {
-      throw damaged(`a piece does not decompress: ${(error as Error).message}`);
-    }
-    if (unpacked.length !== expected) throw damaged('a piece unpacks to the wrong size');
-    out.set(unpacked, written);
-    written += unpacked.length;
-  }
-  return out;
 }

@@ -1,5 +1,8 @@
 /** Fetching a build's files over HTTP (page or worker), relative to its manifest's URL. */
+import { proxy, wrap } from 'comlink';
 import type { GuestAssets } from './guest';
+import type { StateFile } from './state-file';
+import type { StateUnpackerApi } from './state-unpacker.worker';
 import { validateManifest, type VmManifest } from './manifest';
 
 export class AssetFetchError extends Error {}
@@ -28,39 +31,64 @@ export async function fetchManifest(manifestUrl: string): Promise<VmManifest> {
   return validateManifest(json);
 }
 
+/** Fetches a URL, handing over each part of the body as it arrives. */
+export async function streamUrl(url: string, onBytes: (bytes: Uint8Array) => void, onProgress?: (loaded: number, total: number) => void): Promise<number> {
+  const response = await fetchOrExplain(url);
+  const total = Number(response.headers.get('content-length')) || 0;
+  if (!response.body) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    onProgress?.(bytes.length, total);
+    onBytes(bytes);
+    return bytes.length;
+  }
+  const reader = response.body.getReader();
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    loaded += value.length;
+    onProgress?.(loaded, total);
+    onBytes(value);
+  }
+  return loaded;
+}
+
 export function httpAssets(manifestUrl: string, wasmUrl: string): GuestAssets & { fetchedBytes: number } {
   const base = new URL('.', new URL(manifestUrl, self.location.href));
   const assets = {
     wasmPath: wasmUrl,
     fetchedBytes: 0,
+    async stream(path: string, onBytes: (bytes: Uint8Array) => void, onProgress?: (loaded: number, total: number) => void): Promise<void> {
+      assets.fetchedBytes += await streamUrl(new URL(path, base).href, onBytes, onProgress);
+    },
     async read(path: string, onProgress?: (loaded: number, total: number) => void): Promise<Uint8Array> {
-      const url = new URL(path, base).href;
-      const response = await fetchOrExplain(url);
-      const total = Number(response.headers.get('content-length')) || 0;
-      if (!onProgress || !response.body) {
-        const bytes = new Uint8Array(await response.arrayBuffer());
-        assets.fetchedBytes += bytes.length;
-        return bytes;
-      }
-      const reader = response.body.getReader();
       const parts: Uint8Array[] = [];
-      let loaded = 0;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        parts.push(value);
-        loaded += value.length;
-        assets.fetchedBytes += value.length;
-        onProgress(loaded, total);
+      await assets.stream(path, (bytes) => parts.push(bytes), onProgress);
+      return concat(parts);
+    },
+    /** The state is unpacked by a worker of its own (state-unpacker.worker.ts). */
+    async readState(file: StateFile, onProgress: (loaded: number) => void): Promise<Uint8Array> {
+      const worker = new Worker(new URL('./state-unpacker.worker.ts', import.meta.url), { type: 'module' });
+      try {
+        const unpacker = wrap<StateUnpackerApi>(worker);
+        const raw = await unpacker.unpack(new URL(file.path, base).href, file, proxy(onProgress));
+        assets.fetchedBytes += file.size;
+        return raw;
+      } finally {
+        worker.terminate();
       }
-      const bytes = new Uint8Array(loaded);
-      let offset = 0;
-      for (const part of parts) {
-        bytes.set(part, offset);
-        offset += part.length;
-      }
-      return bytes;
     },
   };
   return assets;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.length;
+  }
+  return bytes;
 }

@@ -12,9 +12,10 @@ import { V86, type V86Options } from 'v86';
 import { AgentAnswerParser, encodeAgentRequest, type AgentAnswer } from './agent-protocol';
 import { ChunkedDisk } from './chunked-disk';
 import { InstructionCounter } from './instruction-counter';
-import { decodeSnapshot, encodeSnapshot, hashPages } from '../snapshots/delta';
+import { decodeSnapshot, encodeSnapshot, StateMemory } from '../snapshots/delta';
 import { packSnapshot, unpackSnapshot } from '../snapshots/pack';
-import { joinV86State, PAGE_SIZE, splitV86State } from './v86-state';
+import { readState, type StateFile } from './state-file';
+import { joinV86State, splitV86State } from './v86-state';
 import type { VmManifest } from './manifest';
 import type { TcpEvents, TcpStream } from '../preview/http-client';
 
@@ -34,6 +35,10 @@ interface V86TcpConnection {
 export interface GuestAssets {
   /** Reads one file named in the manifest (relative path), reporting bytes as they arrive. */
   read(path: string, onProgress?: (loaded: number, total: number) => void): Promise<Uint8Array>;
+  /** The same, handing over each part of the file as it arrives instead of the whole. */
+  stream(path: string, onBytes: (bytes: Uint8Array) => void, onProgress?: (loaded: number, total: number) => void): Promise<void>;
+  /** Downloads and unpacks the shipped state elsewhere (another thread); else it is done here, with stream. */
+  readState?(file: StateFile, onProgress: (loaded: number) => void): Promise<Uint8Array>;
   /** How v86 finds its wasm: a path under Node, a URL in the browser. */
   wasmPath: string;
 }
@@ -144,7 +149,9 @@ export class Guest {
   private kernelLog: string[] = [''];
   private readonly counter: InstructionCounter;
   /** Page hashes of the shipped state's memory, the base every snapshot is stored against. */
-  private baseMemoryHashes: Uint32Array | undefined;
+  private baseMemoryHashes: Promise<Uint32Array> | undefined;
+  /** Setting the guest clock after a restore; other agent requests wait for it. */
+  private clockSetting: Promise<void> | undefined;
   private readonly counterTimer: ReturnType<typeof setInterval>;
 
   private constructor(readonly manifest: VmManifest, options: V86Options, disk: unknown) {
@@ -174,23 +181,34 @@ export class Guest {
     (this.counterTimer as { unref?: () => void }).unref?.();
   }
 
-  /** Loads the manifest's files, starts v86, and resolves once the agent answers. */
+  /**
+   * Loads the manifest's files, starts v86, and resolves once the guest runs: restored from
+   * the saved state (its clock is set right after, before any agent request), or booted
+   * cold with the agent answering and the clock set.
+   */
   static async boot(manifest: VmManifest, assets: GuestAssets, options: BootOptions): Promise<Guest> {
     const report = options.onProgress ?? (() => {});
     const files = manifest.files;
-    const toLoad = [files.bios, files.vgaBios, files.kernel, files.initrd, ...(options.from === 'state' ? [files.state] : [])];
-    const total = toLoad.reduce((sum, f) => sum + f.size, 0);
+    const fromState = options.from === 'state';
+    const total = [files.bios, files.vgaBios, files.kernel, files.initrd, ...(fromState ? [files.state] : [])].reduce((sum, f) => sum + f.size, 0);
     const loadedBy = new Map<string, number>();
+    const onProgress = (path: string) => (loaded: number) => {
+      loadedBy.set(path, loaded);
+      report({ step: 'downloading', loaded: [...loadedBy.values()].reduce((a, b) => a + b, 0), total });
+    };
     report({ step: 'downloading', loaded: 0, total });
-    const [bios, vgaBios, kernel, initrd, state] = await Promise.all(
-      toLoad.map((file) =>
-        assets.read(file.path, (loaded) => {
-          loadedBy.set(file.path, loaded);
-          report({ step: 'downloading', loaded: [...loadedBy.values()].reduce((a, b) => a + b, 0), total });
-        }),
-      ),
+    // The state (most of the bytes) is unpacked piece by piece while it downloads, and the
+    // emulator starts beside it.
+    const stateProgress = onProgress(files.state.path);
+    const state = !fromState
+      ? undefined
+      : assets.readState
+        ? assets.readState(files.state, stateProgress)
+        : readState(files.state, (onBytes, progress) => assets.stream(files.state.path, onBytes, progress), stateProgress);
+    state?.catch(() => {});
+    const [bios, vgaBios, kernel, initrd] = await Promise.all(
+      [files.bios, files.vgaBios, files.kernel, files.initrd].map((file) => assets.read(file.path, onProgress(file.path))),
     );
-    report({ step: 'starting' });
 
     let guest: Guest | undefined;
     const disk = options.disk ?? new ChunkedDisk(manifest.disk, (path) => assets.read(path), (error) =>
@@ -222,32 +240,41 @@ export class Guest {
       disable_speaker: true,
     } as unknown as V86Options;
     guest = new Guest(manifest, v86Options, disk);
+    if (!state) report({ step: 'starting' });
     await guest.waitForEmulatorLoaded();
 
     const deadline = Date.now() + (options.timeoutMs ?? 10 * 60_000);
-    if (options.from === 'state') {
+    if (state) {
+      const raw = await state;
       report({ step: 'restoring' });
-      await guest.restoreState(state!, { run: false });
-      // Snapshots are stored against the shipped state's pages, so note them before any change.
-      guest.baseMemoryHashes = hashPages(guest.memory());
+      // Snapshots are stored against the shipped state's pages and rebuilt from them.
+      const base = new StateMemory(splitV86State(raw));
       if (options.snapshot) {
         const resumeStarted = performance.now();
         try {
-          await guest.restoreSnapshotOverBase(options.snapshot);
+          await guest.restoreSnapshotOverBase(options.snapshot, base);
           guest.snapshotResumeSeconds = (performance.now() - resumeStarted) / 1000;
         } catch (error) {
           // A snapshot that cannot be resumed leaves a fresh machine (and the snapshot as it was).
           guest.snapshotError = error as Error;
-          await guest.restoreState(state!, { run: false });
+          await guest.restoreState(raw, { run: false });
         }
+      } else {
+        await guest.restoreState(raw, { run: false });
       }
       await guest.emulator.run();
-      report({ step: 'setting-clock' });
-      await guest.syncClock(Math.max(10_000, deadline - Date.now()));
+      // Neither waits in front of the prompt: the hashes are only needed by a snapshot, and
+      // the clock is set by the first agent request (0.5–1 s of a cold JIT), which any later
+      // request waits for. A person's first keystrokes come later than that.
+      guest.baseMemoryHashes = base.hashes(() => new Promise((resolve) => setTimeout(resolve, 0)));
+      guest.baseMemoryHashes.catch(() => {});
+      guest.clockSetting = guest.syncClock(Math.max(10_000, deadline - Date.now()));
+      guest.clockSetting.catch(() => {});
     } else {
       report({ step: 'booting' });
       await guest.emulator.run();
       await guest.waitForAgent(Math.max(10_000, deadline - Date.now()));
+      report({ step: 'setting-clock' });
       await guest.syncClock(60_000);
     }
     report({ step: 'ready' });
@@ -309,7 +336,13 @@ export class Guest {
    * its exit code and combined output. Rejects if the guest faults or does not answer
    * within the timeout.
    */
-  exec(command: string, { timeoutMs = 5 * 60_000 } = {}): Promise<ExecResult> {
+  async exec(command: string, { timeoutMs = 5 * 60_000 } = {}): Promise<ExecResult> {
+    // A command never sees the restored state's old clock (a failure to set it shows itself).
+    if (this.clockSetting) await this.clockSetting.catch(() => {});
+    return this.execNow(command, timeoutMs);
+  }
+
+  private execNow(command: string, timeoutMs: number): Promise<ExecResult> {
     if (this.fault) return Promise.reject(this.faultError(this.fault));
     const id = this.nextRequestId++;
     return new Promise<ExecResult>((resolve, reject) => {
@@ -414,6 +447,7 @@ export class Guest {
    */
   async takeSnapshot(): Promise<{ snapshot: Uint8Array; figures: SnapshotFigures }> {
     if (!this.baseMemoryHashes) throw new Error('Snapshots need a machine started from the saved state, not a cold boot.');
+    const baseHashes = await this.baseMemoryHashes;
     const started = performance.now();
     // Written files reach the disk (our buffer) first. Then the clean page cache goes: the
     // guest zeroes every page it frees (init_on_free=1 in the kernel's command line), and a
@@ -424,7 +458,7 @@ export class Guest {
     // more pages, not fewer (its own round trip dirties some).
     await this.exec('sync && echo 1 > /proc/sys/vm/drop_caches', { timeoutMs: 60_000 });
     const raw = new Uint8Array(await this.saveState());
-    const { frame, storedPages, nonzeroPages } = await encodeSnapshot(this.manifest.buildId, splitV86State(raw), this.baseMemoryHashes);
+    const { frame, storedPages, nonzeroPages } = await encodeSnapshot(this.manifest.buildId, splitV86State(raw), baseHashes);
     const snapshot = await packSnapshot(frame);
     return {
       snapshot,
@@ -432,26 +466,19 @@ export class Guest {
     };
   }
 
-  /** Replaces the (stopped, just restored) base state with a snapshot taken against it. */
-  private async restoreSnapshotOverBase(snapshot: Uint8Array): Promise<void> {
+  /** Restores a snapshot taken against the shipped state, rebuilt from that state's pages. */
+  private async restoreSnapshotOverBase(snapshot: Uint8Array, base: StateMemory): Promise<void> {
     const frame = await unpackSnapshot(snapshot, SNAPSHOT_LIMIT_BYTES);
-    const memory = this.memory();
-    const state = await decodeSnapshot(this.manifest.buildId, frame, (page) => memory.subarray(page * PAGE_SIZE, (page + 1) * PAGE_SIZE));
+    const state = await decodeSnapshot(this.manifest.buildId, frame, (page) => base.page(page));
     const raw = joinV86State(state.version, state.info, state.buffers);
     await this.emulator.restore_state(bufferOf(raw));
     this.counter.rebase();
   }
 
-  /** The guest's physical memory, live (v86's own view of it). */
-  private memory(): Uint8Array {
-    const cpu = (this.emulator as unknown as { v86: { cpu: { mem8: Uint8Array } } }).v86.cpu;
-    return cpu.mem8;
-  }
-
   /** Sets the guest clock to the host's: a restored state otherwise lives in the past. */
   async syncClock(timeoutMs = 30_000): Promise<void> {
     const now = Date.now() / 1000;
-    const result = await this.exec(`date -s @${now.toFixed(3)} >/dev/null`, { timeoutMs });
+    const result = await this.execNow(`date -s @${now.toFixed(3)} >/dev/null`, timeoutMs);
     if (result.exitCode !== 0) throw new Error(`Could not set the guest clock: ${result.output}`);
   }
 

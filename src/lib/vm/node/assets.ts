@@ -20,6 +20,9 @@ export function localAssets(vmDir = DEFAULT_VM_DIR): GuestAssets {
       onProgress?.(bytes.length, bytes.length);
       return bytes;
     },
+    async stream(path, onBytes, onProgress) {
+      onBytes(await this.read(path, onProgress));
+    },
   };
 }
 
