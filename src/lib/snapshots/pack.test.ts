@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { compress, SnapshotFormatError } from './delta';
 import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
-import { joinPieces, packSnapshot, PieceUnpacker, unpackSnapshot } from './pack';
+import { joinPieces, packSnapshot, PieceUnpacker, unpackPieceChecked, unpackSnapshot } from './pack';
 
 /** 9 MiB (three pieces, the last one short) of data that compresses, with random stretches. */
 function sample(): Uint8Array {
@@ -95,5 +95,21 @@ describe('snapshot packing', () => {
     expect(() => small.push(packed)).toThrow(/impossible size/);
     const garbage = await PieceUnpacker.create(limits);
     expect(() => garbage.push(new Uint8Array(randomBytes(64)))).toThrow(/does not start like packed data/);
+  });
+
+  it('hands every second piece to a helper, whose pieces fill their places', async () => {
+    const data = sample();
+    const packed = await packSnapshot(data);
+    const handed: { offset: number; piece: Uint8Array; expected: number }[] = [];
+    const unpacker = await PieceUnpacker.create({ limit: data.length, maxPieceBytes: 4 * 2 ** 20, what: 'The state' }, (offset, piece, expected) =>
+      handed.push({ offset, piece: piece.slice(), expected }),
+    );
+    unpacker.push(packed);
+    const out = unpacker.finish();
+    expect(handed.map((h) => h.offset)).toEqual([4 * 2 ** 20]);
+    expect(same(out, data)).toBe(false);
+    for (const { offset, piece, expected } of handed) out.set(await unpackPieceChecked(piece, expected, 'The state'), offset);
+    expect(same(out, data)).toBe(true);
+    await expect(unpackPieceChecked(handed[0].piece, 1000, 'The state')).rejects.toThrow(/The state is damaged \(a piece does not declare its size\)/);
   });
 });

@@ -79,6 +79,26 @@ function declaredSize(piece: Uint8Array): number {
   return view.getUint32(4, true) > 0 ? Infinity : view.getUint32(0, true);
 }
 
+export type PieceHelper = (offset: number, piece: Uint8Array, expected: number) => void;
+
+/** One piece, checked to unpack to `expected` bytes; for a helper of PieceUnpacker. */
+export async function unpackPieceChecked(piece: Uint8Array, expected: number, what: string): Promise<Uint8Array> {
+  await zstdReady();
+  if (declaredSize(piece) !== expected) throw new SnapshotFormatError(`${what} is damaged (a piece does not declare its size).`, 'corrupt');
+  return unpackPiece(piece, expected, what);
+}
+
+function unpackPiece(piece: Uint8Array, expected: number, what: string): Uint8Array {
+  let unpacked: Uint8Array;
+  try {
+    unpacked = zstdDecompress(piece);
+  } catch (error) {
+    throw new SnapshotFormatError(`${what} is damaged (a piece does not decompress: ${(error as Error).message}).`, 'corrupt');
+  }
+  if (unpacked.length !== expected) throw new SnapshotFormatError(`${what} is damaged (a piece unpacks to the wrong size).`, 'corrupt');
+  return unpacked;
+}
+
 export interface UnpackLimits {
   /** Refuse data that says it unpacks to more than this. */
   limit: number;
@@ -101,11 +121,19 @@ export class PieceUnpacker {
   private written = 0;
   private piecesDone = 0;
 
-  private constructor(private readonly limits: UnpackLimits) {}
+  private constructor(
+    private readonly limits: UnpackLimits,
+    private readonly helper?: PieceHelper,
+  ) {}
 
-  static async create(limits: UnpackLimits): Promise<PieceUnpacker> {
+  /**
+   * With a helper, every second piece is handed to it (its place in the output, the packed
+   * piece, its unpacked size) instead of being unpacked here: another thread can share the
+   * work and fill those places in (unpackPiece).
+   */
+  static async create(limits: UnpackLimits, helper?: PieceHelper): Promise<PieceUnpacker> {
     await zstdReady();
-    return new PieceUnpacker(limits);
+    return new PieceUnpacker(limits, helper);
   }
 
   private damaged(why: string): SnapshotFormatError {
@@ -149,15 +177,10 @@ export class PieceUnpacker {
       const piece = this.take(4 + length).subarray(4);
       const expected = Math.min(pieceBytes, total - this.written);
       if (declaredSize(piece) !== expected) throw this.damaged('a piece does not declare its size');
-      let unpacked: Uint8Array;
-      try {
-        unpacked = zstdDecompress(piece);
-      } catch (error) {
-        throw this.damaged(`a piece does not decompress: ${(error as Error).message}`);
-      }
-      if (unpacked.length !== expected) throw this.damaged('a piece unpacks to the wrong size');
-      this.out!.set(unpacked, this.written);
-      this.written += unpacked.length;
+      // Every other piece goes to the helper, if there is one, and leaves its place empty.
+      if (!this.helper || this.piecesDone % 2 === 0) this.out!.set(unpackPiece(piece, expected, this.limits.what), this.written);
+      else this.helper(this.written, piece, expected);
+      this.written += expected;
       this.piecesDone++;
     }
   }

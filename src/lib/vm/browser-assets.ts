@@ -1,7 +1,8 @@
 /** Fetching a build's files over HTTP (page or worker), relative to its manifest's URL. */
 import { proxy, wrap } from 'comlink';
 import type { GuestAssets } from './guest';
-import type { StateFile } from './state-file';
+import { unpackPieceChecked } from '../snapshots/pack';
+import { STATE_NAME, type StateFile } from './state-file';
 import type { StateUnpackerApi } from './state-unpacker.worker';
 import { validateManifest, type VmManifest } from './manifest';
 
@@ -66,12 +67,21 @@ export function httpAssets(manifestUrl: string, wasmUrl: string): GuestAssets & 
       await assets.stream(path, (bytes) => parts.push(bytes), onProgress);
       return concat(parts);
     },
-    /** The state is unpacked by a worker of its own (state-unpacker.worker.ts). */
+    /** The state is downloaded by a worker of its own (state-unpacker.worker.ts); both unpack. */
     async readState(file: StateFile, onProgress: (loaded: number) => void): Promise<Uint8Array> {
       const worker = new Worker(new URL('./state-unpacker.worker.ts', import.meta.url), { type: 'module' });
       try {
         const unpacker = wrap<StateUnpackerApi>(worker);
-        const raw = await unpacker.unpack(new URL(file.path, base).href, file, proxy(onProgress));
+        const unpackedHere: { offset: number; bytes: Uint8Array }[] = [];
+        const raw = await unpacker.unpack(
+          new URL(file.path, base).href,
+          file,
+          proxy(onProgress),
+          proxy(async (offset: number, piece: Uint8Array, expected: number) => {
+            unpackedHere.push({ offset, bytes: await unpackPieceChecked(piece, expected, STATE_NAME) });
+          }),
+        );
+        for (const { offset, bytes } of unpackedHere) raw.set(bytes, offset);
         assets.fetchedBytes += file.size;
         return raw;
       } finally {
