@@ -10,7 +10,23 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { joinPieces } from '../src/lib/snapshots/pack';
 import { openPlayground, runInTerminal, waitForPlayground } from './terminal';
+
+/** The same state in other bytes: each zstd piece unpacked and packed again at another level. */
+function repackState(packed: Buffer): Uint8Array {
+  const total = packed.readUInt32LE(4);
+  const pieceBytes = packed.readUInt32LE(8);
+  const count = packed.readUInt32LE(12);
+  const pieces: Uint8Array[] = [];
+  for (let i = 0, at = 16; i < count; i++) {
+    const length = packed.readUInt32LE(at);
+    const raw = execFileSync('zstd', ['-d', '-c'], { input: packed.subarray(at + 4, at + 4 + length), maxBuffer: 2 ** 30 });
+    pieces.push(execFileSync('zstd', ['-3', '-c', `--stream-size=${raw.length}`], { input: raw, maxBuffer: 2 ** 30 }));
+    at += 4 + length;
+  }
+  return joinPieces(total, pieceBytes, pieces);
+}
 
 test.describe.configure({ mode: 'serial' });
 
@@ -77,10 +93,9 @@ test('a new build served over the old one is announced, and replaces it cleanly 
   const manifestPath = join(site, 'vm/manifest.json');
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
   const oldState = manifest.files.state.path as string;
-  const raw = execFileSync('zstd', ['-d', '-c', join(site, 'vm', oldState)], { maxBuffer: 2 ** 30 });
-  const fresh = execFileSync('zstd', ['-3', '-c'], { input: raw, maxBuffer: 2 ** 30 });
+  const fresh = repackState(readFileSync(join(site, 'vm', oldState)));
   const sha256 = execFileSync('sha256sum', { input: fresh }).toString().slice(0, 64);
-  const newState = `state-${sha256.slice(0, 16)}.bin.zst`;
+  const newState = `state-${sha256.slice(0, 16)}.bin.bzp`;
   writeFileSync(join(site, 'vm', newState), fresh);
   unlinkSync(join(site, 'vm', oldState));
   const oldBuild = manifest.buildId as string;
@@ -100,7 +115,7 @@ test('a new build served over the old one is announced, and replaces it cleanly 
   await expect.poll(() => page.evaluate(() => (window as unknown as { berth: { session: { bootResult: { buildId: string } } } }).berth.session.bootResult.buildId)).toBe(manifest.buildId);
   // Offline was wanted: the new build is stored, and the old state is gone from the cache.
   await expect(page.getByTestId('offline-available')).toBeVisible({ timeout: 5 * 60_000 });
-  const cachedStates = () => page.evaluate(async () => (await (await caches.open('berth-offline-v1')).keys()).map((r) => r.url).filter((url) => /\/state-[0-9a-f]+\.bin\.zst$/.test(url)));
+  const cachedStates = () => page.evaluate(async () => (await (await caches.open('berth-offline-v1')).keys()).map((r) => r.url).filter((url) => /\/state-[0-9a-f]+\.bin\.bzp$/.test(url)));
   await expect.poll(async () => (await cachedStates()).map((url) => url.slice(url.lastIndexOf('/') + 1))).toEqual([newState]);
   expect(await run(page, 'docker run --rm hello-world')).toContain('Hello from Docker');
   await context.close();

@@ -114,9 +114,9 @@ test('the guest dying shows a banner with the last console lines and a way to st
 });
 
 test('a failed download says what failed and offers to boot fresh', async ({ page }) => {
-  await page.context().route('**/state-*.bin.zst', (route) => route.fulfill({ status: 404, body: 'not here' }));
+  await page.context().route('**/state-*.bin.bzp', (route) => route.fulfill({ status: 404, body: 'not here' }));
   await page.goto('./');
-  await expect(page.getByTestId('boot-error')).toContainText(/state-[0-9a-f]+\.bin\.zst: the server answered 404/);
+  await expect(page.getByTestId('boot-error')).toContainText(/state-[0-9a-f]+\.bin\.bzp: the server answered 404/);
   await expect(page.getByRole('button', { name: 'Boot fresh instead' })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Try again' })).toBeVisible();
   expect(await terminalText(page, 0)).toBe('');
