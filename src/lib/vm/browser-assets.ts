@@ -70,10 +70,14 @@ export function httpAssets(manifestUrl: string, wasmUrl: string): GuestAssets & 
     /** The state is downloaded by a worker of its own (state-unpacker.worker.ts); both unpack. */
     async readState(file: StateFile, onProgress: (loaded: number) => void): Promise<Uint8Array> {
       const worker = new Worker(new URL('./state-unpacker.worker.ts', import.meta.url), { type: 'module' });
+      // A worker whose script does not load only fires this; comlink's call would wait forever.
+      const failedToStart = new Promise<never>((_, reject) =>
+        worker.addEventListener('error', (event) => reject(new AssetFetchError(`Could not start unpacking the machine state: ${event.message || 'its worker script did not load'}.`)), { once: true }),
+      );
       try {
         const unpacker = wrap<StateUnpackerApi>(worker);
         const unpackedHere: { offset: number; bytes: Uint8Array }[] = [];
-        const raw = await unpacker.unpack(
+        const unpacked = unpacker.unpack(
           new URL(file.path, base).href,
           file,
           proxy(onProgress),
@@ -81,6 +85,7 @@ export function httpAssets(manifestUrl: string, wasmUrl: string): GuestAssets & 
             unpackedHere.push({ offset, bytes: await unpackPieceChecked(piece, expected, STATE_NAME) });
           }),
         );
+        const raw = await Promise.race([unpacked, failedToStart]);
         for (const { offset, bytes } of unpackedHere) raw.set(bytes, offset);
         assets.fetchedBytes += file.size;
         return raw;
