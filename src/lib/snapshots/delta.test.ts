@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { joinV86State, PAGE_SIZE, splitV86State } from '../vm/v86-state';
 import { memoryImage, PAGES, v86State } from './test-states';
-import { compress, decodeSnapshot, decompress, encodeSnapshot, hashPages, snapshotBuildId, SnapshotFormatError, StateMemory } from './delta';
+import { compress, decodeSnapshot, decompress, encodeSnapshot, indexMemory, snapshotBuildId, SnapshotFormatError, StateMemory } from './delta';
 
 const baseMemory = memoryImage();
 const baseState = v86State(baseMemory, new Uint8Array(512).fill(1));
-const baseHashes = hashPages(baseMemory);
+const baseIndex = indexMemory(baseMemory);
 const basePage = (page: number) => baseMemory.subarray(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
+const base = { pageCount: PAGES, page: basePage };
 
 /** The base with three pages changed, one zeroed, one newly used, and more disk written. */
 function laterState(): Uint8Array {
@@ -41,7 +42,9 @@ describe('v86 state layout', () => {
     expect(memory.pageCount).toBe(PAGES);
     for (const page of [0, 1, 2, 3, PAGES - 1]) expect(memory.page(page)).toEqual(basePage(page));
     let pauses = 0;
-    expect(await memory.hashes(async () => void pauses++, 100)).toEqual(baseHashes);
+    const index = await memory.index(async () => void pauses++, 100);
+    expect(index.pageHashes).toEqual(baseIndex.pageHashes);
+    expect(index.blocks.size).toBe(baseIndex.blocks.size);
     expect(pauses).toBe(2);
   });
 });
@@ -49,40 +52,57 @@ describe('v86 state layout', () => {
 describe('snapshot frames', () => {
   it('store only the pages that changed and rebuild the state exactly', async () => {
     const later = laterState();
-    const { frame, storedPages, nonzeroPages } = await encodeSnapshot('build-a', splitV86State(later), baseHashes);
+    const { frame, storedPages, nonzeroPages } = await encodeSnapshot('build-a', splitV86State(later), baseIndex);
     // Pages 2 and 10 changed, 5 is new; 4 is now zero and costs a bit.
     expect(storedPages).toBe(3);
     expect(nonzeroPages).toBe(PAGES / 2);
     expect(frame.length).toBeLessThan(3 * PAGE_SIZE + 512 * 3 + 2000);
     expect(snapshotBuildId(frame)).toBe('build-a');
-    const restored = await decodeSnapshot('build-a', frame, basePage);
+    const restored = await decodeSnapshot('build-a', frame, base);
+    expect(joinV86State(restored.version, restored.info, restored.buffers)).toEqual(later);
+  });
+
+  it('store a page moved to another address, and disk blocks written twice, as references', async () => {
+    const memory = baseMemory.slice();
+    // Page 3 was zero; it now holds what page 2 holds, and half of page 6 after it.
+    memory.set(basePage(2), 3 * PAGE_SIZE);
+    memory.set(basePage(6).subarray(0, PAGE_SIZE / 2), 5 * PAGE_SIZE);
+    const written = new Uint8Array(randomBytes(512));
+    const disk = new Uint8Array(512 * 8);
+    for (const at of [0, 3, 7]) disk.set(written, at * 512);
+    const later = v86State(memory, disk);
+    const { frame, storedPages } = await encodeSnapshot('b', splitV86State(later), baseIndex);
+    expect(storedPages).toBe(2);
+    // Two pages and a disk write of 4 KiB, stored as one 512-byte block and references.
+    expect(frame.length).toBeLessThan(512 + 2000);
+    const restored = await decodeSnapshot('b', frame, base);
     expect(joinV86State(restored.version, restored.info, restored.buffers)).toEqual(later);
   });
 
   it('are tiny when nothing changed', async () => {
-    const { frame, storedPages } = await encodeSnapshot('b', splitV86State(baseState), baseHashes);
+    const { frame, storedPages } = await encodeSnapshot('b', splitV86State(baseState), baseIndex);
     expect(storedPages).toBe(0);
     expect(frame.length).toBeLessThan(2000);
   });
 
   it('survive compression', async () => {
-    const { frame } = await encodeSnapshot('b', splitV86State(laterState()), baseHashes);
+    const { frame } = await encodeSnapshot('b', splitV86State(laterState()), baseIndex);
     const packed = await compress(frame);
     expect(await decompress(packed, frame.length)).toEqual(frame);
   });
 
   it('refuse another build with a reason', async () => {
-    const { frame } = await encodeSnapshot('build-a', splitV86State(laterState()), baseHashes);
-    await expectRefusal(decodeSnapshot('build-b', frame, basePage), 'incompatible', /another version of the machine/);
+    const { frame } = await encodeSnapshot('build-a', splitV86State(laterState()), baseIndex);
+    await expectRefusal(decodeSnapshot('build-b', frame, base), 'incompatible', /another version of the machine/);
   });
 
   it('refuse a truncated or damaged frame', async () => {
-    const { frame } = await encodeSnapshot('b', splitV86State(laterState()), baseHashes);
-    await expectRefusal(decodeSnapshot('b', frame.subarray(0, frame.length - 1000), basePage), 'corrupt', /damaged or truncated/);
+    const { frame } = await encodeSnapshot('b', splitV86State(laterState()), baseIndex);
+    await expectRefusal(decodeSnapshot('b', frame.subarray(0, frame.length - 1000), base), 'corrupt', /damaged or truncated/);
     const flipped = frame.slice();
     flipped[200] ^= 1;
-    await expectRefusal(decodeSnapshot('b', flipped, basePage), 'corrupt', /checksum/);
-    await expectRefusal(decodeSnapshot('b', new Uint8Array(10), basePage), 'corrupt', /not a Berth snapshot/);
+    await expectRefusal(decodeSnapshot('b', flipped, base), 'corrupt', /checksum/);
+    await expectRefusal(decodeSnapshot('b', new Uint8Array(10), base), 'corrupt', /not a Berth snapshot/);
   });
 
   it('refuse data that is not compressed or unpacks beyond its limit', async () => {

@@ -1,30 +1,36 @@
 /**
  * A snapshot stores only what differs from the build's shipped state. Guest memory (the bulk
  * of a state) is compared page by page, by address, with the shipped state's pages: a page
- * whose hash matches the base's is not stored, a page that is now zero costs one bit. Every
- * other part of the machine state (device registers, the disk's written blocks) is small
- * and stored whole. The frame names the build it applies to and ends with a checksum; it is
- * then compressed.
+ * whose hash matches the base's is not stored, a page that is now zero costs one bit. The
+ * changed pages and every other part of the machine state (device registers, the disk's
+ * written blocks) then go through blocks.ts: each 512-byte block found in the shipped memory
+ * or earlier in the snapshot is a reference. The frame names the build it applies to and
+ * ends with a checksum; it is then compressed.
  *
  * Why by address and not by offset in the saved state: v86 packs only nonzero pages, so one
  * page turning nonzero shifts every page after it in the state; addresses do not move.
  *
  * Layout of the uncompressed frame (little-endian):
  *   "BERTHSNP"  magic (8 bytes)
- *   u32         format version (2)
+ *   u32         format version (3)
  *   u32 + bytes build id (UTF-8)
  *   u32         v86 state version
  *   u32 + bytes the state's info block (JSON)
- *   u32         buffer count, then per buffer: u32 length + bytes (memory buffers: length 0)
+ *   u32         buffer count, then each buffer's length (memory buffers: 0)
  *   u32         memory buffer ids: packed pages, then the page bitmap
  *   u32 + bytes the page bitmap
- *   u32         number of stored pages, their page numbers (u32 each), then their bytes
+ *   u32         number of stored pages, then their page numbers (u32 each)
+ *   the blocks: every buffer but memory, each padded to whole blocks, then the stored pages
+ *     u32 + bytes   each block's kind (blocks.ts BlockKind)
+ *     u32 + u32s    the references, in order
+ *     u32 + bytes   the literal blocks, in order
  *   32 bytes    SHA-256 of everything above
  */
 import { PAGE_SIZE, type BufferFiller, type SplitState } from '../vm/v86-state';
+import { BLOCK_SIZE, BLOCKS_PER_PAGE, BlockFormatError, BlockTable, decodeBlocks, encodeBlocks, hashPageBlocks, pageHashFromBlocks } from './blocks';
 
 export const SNAPSHOT_MAGIC = 'BERTHSNP';
-export const SNAPSHOT_VERSION = 2;
+export const SNAPSHOT_VERSION = 3;
 
 export class SnapshotFormatError extends Error {
   constructor(
@@ -37,34 +43,42 @@ export class SnapshotFormatError extends Error {
 }
 
 /**
- * Two 32-bit hashes per 4 KiB page (an FNV-1a lane and a multiply-rotate lane), (0, 0) for
- * an all-zero page. 64 bits make a false "unchanged" vanishingly unlikely across the
- * ~130,000 pages of a machine; hashing 512 MiB takes ~0.25 s.
+ * What a snapshot is stored against: each base page's hash (two u32 per page, (0, 0) for a
+ * zero page), and where each nonzero 512-byte block of the base memory is (hash → block
+ * number, page × 8 + block). ~14 MiB for a 512 MB guest.
  */
-export function hashPage(words: Int32Array, firstWord: number): [number, number] {
-  let a = 0x811c9dc5 | 0;
-  let b = 0x85ebca77 | 0;
-  let any = 0;
-  for (let i = firstWord, end = firstWord + PAGE_SIZE / 4; i < end; i++) {
-    const v = words[i];
-    any |= v;
-    a = Math.imul(a ^ v, 0x01000193);
-    b = Math.imul((b + v) | 0, 0x5bd1e995) ^ (b >>> 15);
-  }
-  return any === 0 ? [0, 0] : [(a | 1) >>> 0, b >>> 0];
+export interface BaseIndex {
+  pageHashes: Uint32Array;
+  blocks: BlockTable;
 }
 
-/** Hashes of every page of a memory image (two u32 per page), as hashPage. */
-export function hashPages(memory: Uint8Array): Uint32Array {
+/** The base memory a snapshot is rebuilt from. */
+export interface BaseMemory {
+  readonly pageCount: number;
+  page(page: number): Uint8Array;
+}
+
+/** Indexes pages [first, end) of a memory whose page p's words start at `wordOf(p)` (-1: zero page). */
+function indexPages(words: Int32Array, wordOf: (page: number) => number, first: number, end: number, index: BaseIndex): void {
+  const blockHashes = new Uint32Array(BLOCKS_PER_PAGE * 2);
+  for (let page = first; page < end; page++) {
+    const firstWord = wordOf(page);
+    if (firstWord < 0) continue;
+    hashPageBlocks(words, firstWord, blockHashes);
+    const [a, b] = pageHashFromBlocks(blockHashes, 0);
+    index.pageHashes[page * 2] = a;
+    index.pageHashes[page * 2 + 1] = b;
+    for (let block = 0; block < BLOCKS_PER_PAGE; block++) index.blocks.add(blockHashes[block * 2], blockHashes[block * 2 + 1], page * BLOCKS_PER_PAGE + block);
+  }
+}
+
+/** The index of a whole memory image (what StateMemory.index gives once it is restored). */
+export function indexMemory(memory: Uint8Array): BaseIndex {
   const words = new Int32Array(memory.buffer, memory.byteOffset, memory.byteLength >> 2);
   const pages = memory.byteLength / PAGE_SIZE;
-  const hashes = new Uint32Array(pages * 2);
-  for (let page = 0; page < pages; page++) {
-    const [a, b] = hashPage(words, page * (PAGE_SIZE / 4));
-    hashes[page * 2] = a;
-    hashes[page * 2 + 1] = b;
-  }
-  return hashes;
+  const index = { pageHashes: new Uint32Array(pages * 2), blocks: new BlockTable(pages * BLOCKS_PER_PAGE) };
+  indexPages(words, (page) => page * (PAGE_SIZE / 4), 0, pages, index);
+  return index;
 }
 
 const bitSet = (bitmap: Uint8Array, page: number) => (bitmap[page >> 3] >> (page & 7)) & 1;
@@ -74,7 +88,7 @@ const bitSet = (bitmap: Uint8Array, page: number) => (bitmap[page >> 3] >> (page
  * machine it was restored into: the base a snapshot is stored against and rebuilt from,
  * available before (or without) restoring the base.
  */
-export class StateMemory {
+export class StateMemory implements BaseMemory {
   readonly pageCount: number;
   private readonly packed: Uint8Array;
   /** Each page's index among the packed (nonzero) pages, or -1 for a zero page. */
@@ -97,23 +111,21 @@ export class StateMemory {
   }
 
   /**
-   * What hashPages gives for this memory once restored. In slices, awaiting `pause` between
-   * them, so a running machine beside it is not held up for the whole ~0.3 s.
+   * What indexMemory gives for this memory once restored. In slices, awaiting `pause`
+   * between them, so a running machine beside it is not held up for the whole ~0.5 s.
    */
-  async hashes(pause: () => Promise<void> = async () => {}, pagesPerSlice = 8192): Promise<Uint32Array> {
+  async index(pause: () => Promise<void> = async () => {}, pagesPerSlice = 8192): Promise<BaseIndex> {
     const words = new Int32Array(this.packed.buffer, this.packed.byteOffset, this.packed.byteLength >> 2);
-    const hashes = new Uint32Array(this.pageCount * 2);
+    const index = { pageHashes: new Uint32Array(this.pageCount * 2), blocks: new BlockTable((this.packed.length / PAGE_SIZE) * BLOCKS_PER_PAGE) };
+    const wordOf = (page: number) => {
+      const packedIndex = this.packedIndex[page];
+      return packedIndex < 0 ? -1 : packedIndex * (PAGE_SIZE / 4);
+    };
     for (let first = 0; first < this.pageCount; first += pagesPerSlice) {
       if (first > 0) await pause();
-      for (let page = first; page < Math.min(this.pageCount, first + pagesPerSlice); page++) {
-        const index = this.packedIndex[page];
-        if (index < 0) continue;
-        const [a, b] = hashPage(words, index * (PAGE_SIZE / 4));
-        hashes[page * 2] = a;
-        hashes[page * 2 + 1] = b;
-      }
+      indexPages(words, wordOf, first, Math.min(this.pageCount, first + pagesPerSlice), index);
     }
-    return hashes;
+    return index;
   }
 }
 
@@ -150,7 +162,7 @@ class FrameReader {
   constructor(private readonly body: Uint8Array) {
     this.view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   }
-  private need(n: number): void {
+  need(n: number): void {
     if (n < 0 || this.at + n > this.body.length) throw new SnapshotFormatError('This snapshot is damaged (a part runs past its end).', 'corrupt');
   }
   u32(): number {
@@ -184,25 +196,47 @@ export interface EncodedSnapshot {
   nonzeroPages: number;
 }
 
-/** The uncompressed frame of a machine state against the base whose page hashes are given. */
-export async function encodeSnapshot(buildId: string, state: SplitState, baseHashes: Uint32Array): Promise<EncodedSnapshot> {
+const wholeBlocks = (length: number) => Math.ceil(length / BLOCK_SIZE) * BLOCK_SIZE;
+
+/** The uncompressed frame of a machine state against the base it is given. */
+export async function encodeSnapshot(buildId: string, state: SplitState, base: BaseIndex): Promise<EncodedSnapshot> {
   const bitmap = state.buffers[state.memoryBitmapId];
   const packed = state.buffers[state.packedMemoryId];
   const words = new Int32Array(packed.buffer, packed.byteOffset, packed.byteLength >> 2);
   const pageCount = bitmap.length * 8;
   const stored: number[] = [];
   const storedAt: number[] = [];
+  const blockHashes = new Uint32Array(BLOCKS_PER_PAGE * 2);
   let packedIndex = 0;
   for (let page = 0; page < pageCount; page++) {
     if (!bitSet(bitmap, page)) continue;
-    const [a, b] = hashPage(words, packedIndex * (PAGE_SIZE / 4));
-    if (a !== baseHashes[page * 2] || b !== baseHashes[page * 2 + 1]) {
+    hashPageBlocks(words, packedIndex * (PAGE_SIZE / 4), blockHashes);
+    const [a, b] = pageHashFromBlocks(blockHashes, 0);
+    if (a !== base.pageHashes[page * 2] || b !== base.pageHashes[page * 2 + 1]) {
       stored.push(page);
       storedAt.push(packedIndex);
     }
     packedIndex++;
   }
   if (packedIndex * PAGE_SIZE !== packed.length) throw new SnapshotFormatError('The machine state is inconsistent (its memory bitmap does not match its pages).', 'corrupt');
+
+  const isMemory = (id: number) => id === state.packedMemoryId || id === state.memoryBitmapId;
+  let blockBytes = stored.length * PAGE_SIZE;
+  state.buffers.forEach((buffer, id) => {
+    if (!isMemory(id)) blockBytes += wholeBlocks(buffer.length);
+  });
+  const blockData = new Uint8Array(blockBytes);
+  let at = 0;
+  state.buffers.forEach((buffer, id) => {
+    if (isMemory(id)) return;
+    blockData.set(buffer, at);
+    at += wholeBlocks(buffer.length);
+  });
+  for (const index of storedAt) {
+    blockData.set(packed.subarray(index * PAGE_SIZE, (index + 1) * PAGE_SIZE), at);
+    at += PAGE_SIZE;
+  }
+  const blocks = encodeBlocks(blockData, base.blocks);
 
   const out = new FrameWriter();
   out.bytes(new TextEncoder().encode(SNAPSHOT_MAGIC));
@@ -211,16 +245,16 @@ export async function encodeSnapshot(buildId: string, state: SplitState, baseHas
   out.u32(state.version);
   out.sized(state.info);
   out.u32(state.buffers.length);
-  state.buffers.forEach((buffer, id) => {
-    const isMemory = id === state.packedMemoryId || id === state.memoryBitmapId;
-    out.sized(isMemory ? new Uint8Array(0) : buffer);
-  });
+  state.buffers.forEach((buffer, id) => out.u32(isMemory(id) ? 0 : buffer.length));
   out.u32(state.packedMemoryId);
   out.u32(state.memoryBitmapId);
   out.sized(bitmap);
   out.u32(stored.length);
   out.bytes(new Uint8Array(Uint32Array.from(stored).buffer));
-  for (const index of storedAt) out.bytes(packed.subarray(index * PAGE_SIZE, (index + 1) * PAGE_SIZE));
+  out.sized(blocks.kinds);
+  out.u32(blocks.refs.length);
+  out.bytes(new Uint8Array(blocks.refs.buffer));
+  out.sized(blocks.literals);
   const frame = out.join(32);
   frame.set(await sha256(frame.subarray(0, frame.length - 32)), frame.length - 32);
   return { frame, storedPages: stored.length, nonzeroPages: packedIndex };
@@ -248,16 +282,17 @@ export async function verifySnapshot(frame: Uint8Array): Promise<string> {
   return frameBuild;
 }
 
-/**
- * Rebuilds the machine state from a frame; `basePage` gives a page of the base's memory
- * (the shipped state, restored). Checks the checksum, the build and every bound.
- */
 export interface DecodedSnapshot extends Omit<SplitState, 'buffers'> {
   /** Memory is a filler that assembles the pages when the state is joined. */
   buffers: (Uint8Array | BufferFiller)[];
 }
 
-export async function decodeSnapshot(buildId: string, frame: Uint8Array, basePage: (page: number) => Uint8Array): Promise<DecodedSnapshot> {
+/**
+ * Rebuilds the machine state from a frame against the base memory it was stored against
+ * (the shipped state's). Checks the checksum, the build and every bound.
+ */
+
+export async function decodeSnapshot(buildId: string, frame: Uint8Array, base: BaseMemory): Promise<DecodedSnapshot> {
   const frameBuild = await verifySnapshot(frame);
   const body = frame.subarray(0, frame.length - 32);
   if (frameBuild !== buildId) {
@@ -270,16 +305,47 @@ export async function decodeSnapshot(buildId: string, frame: Uint8Array, basePag
   const version = reader.u32();
   const info = reader.sized();
   const bufferCount = reader.u32();
-  const buffers: Uint8Array[] = [];
-  for (let i = 0; i < bufferCount; i++) buffers.push(reader.sized());
+  reader.need(bufferCount * 4);
+  const lengths: number[] = [];
+  for (let i = 0; i < bufferCount; i++) lengths.push(reader.u32());
   const packedMemoryId = reader.u32();
   const memoryBitmapId = reader.u32();
   if (packedMemoryId >= bufferCount || memoryBitmapId >= bufferCount) throw new SnapshotFormatError('This snapshot is damaged (no memory).', 'corrupt');
   const bitmap = reader.sized();
   const storedCount = reader.u32();
   const storedPages = new Uint32Array(reader.bytes(storedCount * 4).slice().buffer);
-  const storedData = reader.bytes(storedCount * PAGE_SIZE);
+  const kinds = reader.sized();
+  const refs = new Uint32Array(reader.bytes(reader.u32() * 4).slice().buffer);
+  const literals = reader.sized();
   if (!reader.done) throw new SnapshotFormatError('This snapshot is damaged (unexpected bytes at its end).', 'corrupt');
+
+  const isMemory = (id: number) => id === packedMemoryId || id === memoryBitmapId;
+  let blockBytes = storedCount * PAGE_SIZE;
+  lengths.forEach((length, id) => {
+    if (!isMemory(id)) blockBytes += wholeBlocks(length);
+  });
+  if (blockBytes !== kinds.length * BLOCK_SIZE) throw new SnapshotFormatError('This snapshot is damaged (its blocks do not match its buffers).', 'corrupt');
+  const blockData = new Uint8Array(blockBytes);
+  try {
+    decodeBlocks({ kinds, refs, literals }, base.pageCount * BLOCKS_PER_PAGE, (block) => {
+      const offset = (block % BLOCKS_PER_PAGE) * BLOCK_SIZE;
+      return base.page(Math.floor(block / BLOCKS_PER_PAGE)).subarray(offset, offset + BLOCK_SIZE);
+    }, blockData);
+  } catch (error) {
+    if (error instanceof BlockFormatError) throw new SnapshotFormatError(`This snapshot is damaged (${error.message}).`, 'corrupt');
+    throw error;
+  }
+  const buffers: (Uint8Array | BufferFiller)[] = [];
+  let at = 0;
+  lengths.forEach((length, id) => {
+    if (isMemory(id)) {
+      buffers.push(new Uint8Array(0));
+      return;
+    }
+    buffers.push(blockData.subarray(at, at + length));
+    at += wholeBlocks(length);
+  });
+  const storedData = blockData.subarray(at);
 
   let nonzero = 0;
   for (let i = 0; i < bitmap.length; i++) for (let v = bitmap[i]; v; v &= v - 1) nonzero++;
@@ -298,17 +364,17 @@ export async function decodeSnapshot(buildId: string, frame: Uint8Array, basePag
           target.set(storedData.subarray(next * PAGE_SIZE, (next + 1) * PAGE_SIZE), packedIndex * PAGE_SIZE);
           next++;
         } else {
-          target.set(basePage(page), packedIndex * PAGE_SIZE);
+          if (page >= base.pageCount) throw new SnapshotFormatError('This snapshot is damaged (it has more memory than the machine).', 'corrupt');
+          target.set(base.page(page), packedIndex * PAGE_SIZE);
         }
         packedIndex++;
       }
       if (next !== storedCount) throw new SnapshotFormatError('This snapshot is damaged (its pages are out of order).', 'corrupt');
     },
   };
-  const all: (Uint8Array | BufferFiller)[] = buffers;
-  all[packedMemoryId] = packed;
-  all[memoryBitmapId] = bitmap;
-  return { version, info, buffers: all, packedMemoryId, memoryBitmapId };
+  buffers[packedMemoryId] = packed;
+  buffers[memoryBitmapId] = bitmap;
+  return { version, info, buffers, packedMemoryId, memoryBitmapId };
 }
 
 /**

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { splitV86State } from '../vm/v86-state';
-import { encodeSnapshot, hashPages, SnapshotFormatError } from './delta';
+import { encodeSnapshot, indexMemory, SnapshotFormatError } from './delta';
 import { packSnapshot } from './pack';
 import { decodeSnapshotFile, encodeSnapshotFile } from './export-file';
 import { memoryImage, v86State } from './test-states';
 
 const memory = memoryImage();
-const snapshot = await packSnapshot((await encodeSnapshot('build-a', splitV86State(v86State(memory, new Uint8Array(512))), hashPages(new Uint8Array(memory.length)))).frame);
+const snapshot = await packSnapshot((await encodeSnapshot('build-a', splitV86State(v86State(memory, new Uint8Array(512))), indexMemory(new Uint8Array(memory.length)))).frame);
 const description = { name: 'after the flask lesson', buildId: 'build-a', createdAt: 1_700_000_000_000, lesson: '03-build/02-flask' };
 
 async function refusal(file: Uint8Array): Promise<string> {

@@ -12,7 +12,7 @@ import { V86, type V86Options } from 'v86';
 import { AgentAnswerParser, encodeAgentRequest, type AgentAnswer } from './agent-protocol';
 import { ChunkedDisk } from './chunked-disk';
 import { InstructionCounter } from './instruction-counter';
-import { decodeSnapshot, encodeSnapshot, StateMemory } from '../snapshots/delta';
+import { decodeSnapshot, encodeSnapshot, StateMemory, type BaseIndex } from '../snapshots/delta';
 import { packSnapshot, unpackSnapshot } from '../snapshots/pack';
 import { readState, type StateFile } from './state-file';
 import { joinV86State, splitV86State } from './v86-state';
@@ -148,8 +148,8 @@ export class Guest {
   private nextRequestId = 1;
   private kernelLog: string[] = [''];
   private readonly counter: InstructionCounter;
-  /** Page hashes of the shipped state's memory, the base every snapshot is stored against. */
-  private baseMemoryHashes: Promise<Uint32Array> | undefined;
+  /** The shipped state's memory indexed (its pages' hashes, where its blocks are): the base every snapshot is stored against. */
+  private baseIndex: Promise<BaseIndex> | undefined;
   /** Setting the guest clock after a restore; other agent requests wait for it. */
   private clockSetting: Promise<void> | undefined;
   private readonly counterTimer: ReturnType<typeof setInterval>;
@@ -263,11 +263,11 @@ export class Guest {
         await guest.restoreState(raw, { run: false });
       }
       await guest.emulator.run();
-      // Neither waits in front of the prompt: the hashes are only needed by a snapshot, and
+      // Neither waits in front of the prompt: the index is only needed by a snapshot, and
       // the clock is set by the first agent request (0.5–1 s of a cold JIT), which any later
       // request waits for. A person's first keystrokes come later than that.
-      guest.baseMemoryHashes = base.hashes(() => new Promise((resolve) => setTimeout(resolve, 0)));
-      guest.baseMemoryHashes.catch(() => {});
+      guest.baseIndex = base.index(() => new Promise((resolve) => setTimeout(resolve, 0)));
+      guest.baseIndex.catch(() => {});
       guest.clockSetting = guest.syncClock(Math.max(10_000, deadline - Date.now()));
       guest.clockSetting.catch(() => {});
     } else {
@@ -446,8 +446,8 @@ export class Guest {
    * holds only what differs from the shipped state. Needs a guest booted from that state.
    */
   async takeSnapshot(): Promise<{ snapshot: Uint8Array; figures: SnapshotFigures }> {
-    if (!this.baseMemoryHashes) throw new Error('Snapshots need a machine started from the saved state, not a cold boot.');
-    const baseHashes = await this.baseMemoryHashes;
+    if (!this.baseIndex) throw new Error('Snapshots need a machine started from the saved state, not a cold boot.');
+    const baseIndex = await this.baseIndex;
     const started = performance.now();
     // Written files reach the disk (our buffer) first. Then the clean page cache goes: the
     // guest zeroes every page it frees (init_on_free=1 in the kernel's command line), and a
@@ -458,7 +458,7 @@ export class Guest {
     // more pages, not fewer (its own round trip dirties some).
     await this.exec('sync && echo 1 > /proc/sys/vm/drop_caches', { timeoutMs: 60_000 });
     const raw = new Uint8Array(await this.saveState());
-    const { frame, storedPages, nonzeroPages } = await encodeSnapshot(this.manifest.buildId, splitV86State(raw), baseHashes);
+    const { frame, storedPages, nonzeroPages } = await encodeSnapshot(this.manifest.buildId, splitV86State(raw), baseIndex);
     const snapshot = await packSnapshot(frame);
     return {
       snapshot,
@@ -469,7 +469,7 @@ export class Guest {
   /** Restores a snapshot taken against the shipped state, rebuilt from that state's pages. */
   private async restoreSnapshotOverBase(snapshot: Uint8Array, base: StateMemory): Promise<void> {
     const frame = await unpackSnapshot(snapshot, SNAPSHOT_LIMIT_BYTES);
-    const state = await decodeSnapshot(this.manifest.buildId, frame, (page) => base.page(page));
+    const state = await decodeSnapshot(this.manifest.buildId, frame, base);
     const raw = joinV86State(state.version, state.info, state.buffers);
     await this.emulator.restore_state(bufferOf(raw));
     this.counter.rebase();
