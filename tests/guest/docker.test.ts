@@ -126,6 +126,10 @@ describe('the guest', () => {
 });
 
 describe('the guest machine', () => {
+  it('has v86 compile its code in one-page modules (Guest.tuneJit)', () => {
+    expect(guest.jitPagesPerModule).toBe(1);
+  });
+
   it('has the host\'s time after a restore', async () => {
     const { output } = await run('date +%s');
     expect(Math.abs(Number(output.trim()) - Date.now() / 1000)).toBeLessThan(60);
