@@ -17,12 +17,12 @@ export const BLOCKS_PER_PAGE = PAGE_SIZE / BLOCK_SIZE;
 const BLOCK_WORDS = BLOCK_SIZE / 4;
 
 /** How a block is stored. */
-export const enum BlockKind {
+export enum BlockKind {
   Literal = 0,
   Zero = 1,
   /** A block of the shipped state's memory: the reference is its block number (page × 8 + block). */
   Base = 2,
-  /** A block earlier in the same stream: the reference is its index. */
+  /** Equal to an earlier literal block of the same stream: the reference is that literal's index. */
   Earlier = 3,
 }
 

@@ -45,7 +45,7 @@ export class SnapshotFormatError extends Error {
 /**
  * What a snapshot is stored against: each base page's hash (two u32 per page, (0, 0) for a
  * zero page), and where each nonzero 512-byte block of the base memory is (hash → block
- * number, page × 8 + block). ~14 MiB for a 512 MB guest.
+ * number, page × 8 + block). ~13 MiB for the shipped state's ~50,000 nonzero pages.
  */
 export interface BaseIndex {
   pageHashes: Uint32Array;
