@@ -8,7 +8,7 @@ import type { BootProgress, ExecResult, GuestFault, SnapshotFigures } from './vm
 import type { BootRequest, BootResult, VmEvent, VmWorkerApi } from './vm/worker-api';
 import type { HttpRequest } from './preview/http-client';
 import { startPreviewBridge } from './preview/bridge';
-import { LISTENING_SOCKETS_COMMAND, parseListeningPorts, parsePublishedPorts, PUBLISHED_PORTS_COMMAND } from './preview/ports';
+import { listeningSocketsWatchCommand, parseListeningPorts, parseListeningWatch, parsePublishedPorts, PUBLISHED_PORTS_COMMAND } from './preview/ports';
 import type { PreviewReply } from './preview/protocol';
 import { PromptWatcher } from './lessons/prompt';
 
@@ -16,13 +16,15 @@ export type SessionStatus = 'idle' | 'booting' | 'ready' | 'boot-failed' | 'faul
 
 /** Output kept per console for a terminal opened later (a shell's prompt, for example). */
 const REPLAY_LIMIT = 256 * 1024;
-/** How often the page looks for new listening ports while the tab is visible and the terminals busy... */
-const PORT_POLL_MS = 2000;
-/** ...for how long after the terminals last printed or were typed into (ports open because of a command)... */
-const PORT_POLL_ACTIVE_MS = 60_000;
-/** ...and how often once they have been quiet longer: each look runs a command in the machine,
- * which kept an idle guest busy at a third of a core when it ran every 2 s. */
-const PORT_POLL_IDLE_MS = 15_000;
+/**
+ * The page learns of ports opening and closing from a watch that waits in the machine (see
+ * listeningSocketsWatchCommand) for up to this long before it answers anyway...
+ */
+const PORT_WATCH_SECONDS = 20;
+/** ...or this long while a new port's owner is still being asked for (Docker lists it a moment late). */
+const PORT_OWNER_WATCH_SECONDS = 2;
+/** While the tab is hidden, or after a watch failed, the next one waits this long. */
+const PORT_WATCH_PAUSE_MS = 2000;
 /** How long a new port may take to answer HTTP before the preview stops waiting for it. */
 const PORT_ANSWER_WAIT_MS = 90_000;
 /** How long the page asks Docker at every poll who owns a new port (a container may take a while to start)... */
@@ -78,6 +80,8 @@ export class VmSession {
   private bridgeStarted = false;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
   private listening = '';
+  /** The guest's listening sockets as its last watch answer named them (listeningSocketsWatchCommand). */
+  private socketsKey = '';
   private readonly portFirstSeen = new Map<number, number>();
   private ownersAskedAt = 0;
   private generation = 0;
@@ -231,38 +235,44 @@ export class VmSession {
 
   private startPreview(): void {
     this.listening = '';
+    this.socketsKey = '';
     this.portFirstSeen.clear();
     this.ports = [];
     const generation = ++this.generation;
-    let polledAt = 0;
     const poll = async () => {
       if (generation !== this.generation || this.status !== 'ready') return;
-      const now = Date.now();
-      if (!document.hidden && (this.activeWithin(PORT_POLL_ACTIVE_MS) || now - polledAt >= PORT_POLL_IDLE_MS)) {
-        polledAt = now;
-        await this.pollPorts(generation).catch(() => {});
+      let pause = PORT_WATCH_PAUSE_MS;
+      if (!document.hidden) {
+        try {
+          await this.pollPorts(generation);
+          pause = 0;
+        } catch {
+          // A watch that failed (the machine busy past its timeout) is tried again shortly.
+        }
       }
-      if (generation === this.generation) this.pollTimer = setTimeout(poll, PORT_POLL_MS);
+      if (generation === this.generation) this.pollTimer = setTimeout(poll, pause);
     };
     void poll();
   }
 
   /**
-   * Reads the guest's listening sockets; asks Docker who published them when they change, and
-   * again while a new port has no owner yet (Docker's proxy listens a moment before
-   * `docker ps` lists the container as running).
+   * Waits for the guest's listening sockets to change (or a while); asks Docker who published
+   * them when they changed, and again while a new port has no owner yet (Docker's proxy
+   * listens a moment before `docker ps` lists the container as running).
    */
   private async pollPorts(generation: number): Promise<void> {
-    const sockets = await this.exec(LISTENING_SOCKETS_COMMAND, 30_000);
-    const listening = parseListeningPorts(sockets.output);
+    const ownerPending = (now: number) =>
+      this.ports.some((p) => p.container === null && (now - (this.portFirstSeen.get(p.port) ?? 0) < OWNER_WAIT_MS || now - this.ownersAskedAt > OWNER_RECHECK_MS));
+    const seconds = ownerPending(Date.now()) ? PORT_OWNER_WATCH_SECONDS : PORT_WATCH_SECONDS;
+    const watch = parseListeningWatch((await this.exec(listeningSocketsWatchCommand(this.socketsKey, seconds), (seconds + 60) * 1000)).output);
+    if (generation !== this.generation) return;
+    this.socketsKey = watch.key;
+    const listening = parseListeningPorts(watch.tables);
     const key = listening.join(',');
     const now = Date.now();
     for (const port of listening) if (!this.portFirstSeen.has(port)) this.portFirstSeen.set(port, now);
     for (const port of this.portFirstSeen.keys()) if (!listening.includes(port)) this.portFirstSeen.delete(port);
-    const ownerPending = this.ports.some(
-      (p) => p.container === null && (now - (this.portFirstSeen.get(p.port) ?? 0) < OWNER_WAIT_MS || now - this.ownersAskedAt > OWNER_RECHECK_MS),
-    );
-    if ((key === this.listening && !ownerPending) || generation !== this.generation) return;
+    if (key === this.listening && !ownerPending(now)) return;
     this.ownersAskedAt = now;
     this.listening = key;
     const published = parsePublishedPorts((await this.exec(PUBLISHED_PORTS_COMMAND, 60_000)).output);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Guest } from '../../src/lib/vm/guest';
 import { bootLocalGuest } from '../../src/lib/vm/node/boot';
 import { HttpError, requestOverTcp, type HttpResponse } from '../../src/lib/preview/http-client';
-import { LISTENING_SOCKETS_COMMAND, parseListeningPorts, parsePublishedPorts, PUBLISHED_PORTS_COMMAND } from '../../src/lib/preview/ports';
+import { listeningSocketsWatchCommand, parseListeningPorts, parseListeningWatch, parsePublishedPorts, PUBLISHED_PORTS_COMMAND } from '../../src/lib/preview/ports';
 
 let guest: Guest;
 
@@ -51,13 +51,29 @@ describe('published ports from outside the guest', () => {
       expect(response.status).toBe(200);
       expect(await textOf(response)).toContain('Welcome to nginx');
     }
-    expect(parseListeningPorts(await run(LISTENING_SOCKETS_COMMAND))).toEqual(expect.arrayContaining([8080, 8081]));
+    const first = parseListeningWatch(await run(listeningSocketsWatchCommand('', 20)));
+    expect(parseListeningPorts(first.tables)).toEqual(expect.arrayContaining([8080, 8081]));
     expect(parsePublishedPorts(await run(PUBLISHED_PORTS_COMMAND))).toEqual(
       expect.arrayContaining([
         { port: 8080, containerPort: 80, container: 'web-a' },
         { port: 8081, containerPort: 80, container: 'web-b' },
       ]),
     );
+  });
+
+  it('has the socket watch wait while nothing changes and answer when a port opens', async () => {
+    const { key } = parseListeningWatch(await run(listeningSocketsWatchCommand('', 20)));
+    let started = Date.now();
+    const unchanged = parseListeningWatch(await run(listeningSocketsWatchCommand(key, 3)));
+    expect(unchanged.key).toBe(key);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+    started = Date.now();
+    const watching = run(listeningSocketsWatchCommand(key, 120));
+    await run('(nc -l 8099 </dev/null >/dev/null 2>&1 &)');
+    const opened = parseListeningWatch(await watching);
+    expect(parseListeningPorts(opened.tables)).toContain(8099);
+    expect(Date.now() - started).toBeLessThan(100_000);
+    await run("pkill -f '^nc -l 8099' || true");
   });
 
   it('carries a 5 MB binary file byte-exact', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseListeningPorts, parsePublishedPorts } from './ports';
+import { parseListeningPorts, parsePublishedPorts, listeningSocketsWatchCommand, parseListeningWatch } from './ports';
 
 describe('parseListeningPorts', () => {
   it('keeps listeners reachable from outside and drops loopback ones and connections', () => {
@@ -35,5 +35,20 @@ describe('parsePublishedPorts', () => {
       { port: 9000, containerPort: 7000, container: 'range' },
       { port: 9001, containerPort: 7001, container: 'range' },
     ]);
+  });
+});
+
+describe('the socket watch', () => {
+  it('splits its answer into the key and the socket tables', () => {
+    const tables = '  sl  local_address rem_address   st\n   0: 00000000:1F90 00000000:0000 0A\n';
+    expect(parseListeningWatch(`KEY:00000000:1F90 \n${tables}`)).toEqual({ key: '00000000:1F90 ', tables });
+    expect(parseListeningPorts(parseListeningWatch(`KEY:00000000:1F90 \n${tables}`).tables)).toEqual([8080]);
+    expect(parseListeningWatch('KEY:')).toEqual({ key: '', tables: '' });
+  });
+
+  it('refuses an answer without its key line, and a key that is not socket addresses', () => {
+    expect(() => parseListeningWatch('  sl  local_address\n')).toThrow(/key line/);
+    expect(() => listeningSocketsWatchCommand("'; reboot; '", 20)).toThrow(/Not a socket-table key/);
+    expect(listeningSocketsWatchCommand('0100007F:1388 ', 20)).toContain("key='0100007F:1388 '");
   });
 });

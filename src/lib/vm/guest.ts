@@ -150,7 +150,12 @@ export class Guest {
   private readonly agentParser: AgentAnswerParser;
   private agentReadyWaiters: (() => void)[] = [];
   private agentReady = false;
-  private nextRequestId = 1;
+  /**
+   * Agent request ids start anywhere: a machine resumed from a snapshot may still answer a
+   * request of the session that saved it (a port watch waits in the guest for up to 20 s),
+   * and that answer must not be taken for one of this session's.
+   */
+  private nextRequestId = 1 + Math.floor(Math.random() * 2 ** 30);
   private kernelLog: string[] = [''];
   private readonly counter: InstructionCounter;
   /** The shipped state's memory indexed (its pages' hashes, where its blocks are): the base every snapshot is stored against. */
