@@ -45,17 +45,17 @@ export function hashWords(words: Int32Array, first: number, count: number, out: 
   out[at + 1] = any === 0 ? 0 : b >>> 0;
 }
 
-/** The hashes (two u32 each) of the 8 blocks of the page at `firstWord`. */
-export function hashPageBlocks(words: Int32Array, firstWord: number, out: Uint32Array, at = 0): void {
-  for (let block = 0; block < BLOCKS_PER_PAGE; block++) hashWords(words, firstWord + block * BLOCK_WORDS, BLOCK_WORDS, out, at + block * 2);
+/** The hashes (two u32 each) of the 8 blocks of the page at `firstWord`, into `out`. */
+export function hashPageBlocks(words: Int32Array, firstWord: number, out: Uint32Array): void {
+  for (let block = 0; block < BLOCKS_PER_PAGE; block++) hashWords(words, firstWord + block * BLOCK_WORDS, BLOCK_WORDS, out, block * 2);
 }
 
-/** A page's hash from its blocks' hashes (two u32 each, at `at`): (0, 0) for a zero page. */
-export function pageHashFromBlocks(blockHashes: Uint32Array, at: number): [number, number] {
+/** A page's hash from its blocks' hashes (as hashPageBlocks gives them): (0, 0) for a zero page. */
+export function pageHashFromBlocks(blockHashes: Uint32Array): [number, number] {
   let a = 0x27d4eb2f | 0;
   let b = 0x165667b1 | 0;
   let any = 0;
-  for (let i = at; i < at + BLOCKS_PER_PAGE * 2; i++) {
+  for (let i = 0; i < BLOCKS_PER_PAGE * 2; i++) {
     const v = blockHashes[i] | 0;
     any |= v;
     a = Math.imul(a ^ v, 0x01000193);

@@ -65,7 +65,7 @@ function indexPages(words: Int32Array, wordOf: (page: number) => number, first: 
     const firstWord = wordOf(page);
     if (firstWord < 0) continue;
     hashPageBlocks(words, firstWord, blockHashes);
-    const [a, b] = pageHashFromBlocks(blockHashes, 0);
+    const [a, b] = pageHashFromBlocks(blockHashes);
     index.pageHashes[page * 2] = a;
     index.pageHashes[page * 2 + 1] = b;
     for (let block = 0; block < BLOCKS_PER_PAGE; block++) index.blocks.add(blockHashes[block * 2], blockHashes[block * 2 + 1], page * BLOCKS_PER_PAGE + block);
@@ -211,7 +211,7 @@ export async function encodeSnapshot(buildId: string, state: SplitState, base: B
   for (let page = 0; page < pageCount; page++) {
     if (!bitSet(bitmap, page)) continue;
     hashPageBlocks(words, packedIndex * (PAGE_SIZE / 4), blockHashes);
-    const [a, b] = pageHashFromBlocks(blockHashes, 0);
+    const [a, b] = pageHashFromBlocks(blockHashes);
     if (a !== base.pageHashes[page * 2] || b !== base.pageHashes[page * 2 + 1]) {
       stored.push(page);
       storedAt.push(packedIndex);
