@@ -19,12 +19,17 @@ interface Variant {
 }
 
 const CRUN = { runtimes: { crun: { path: '/usr/bin/crun' } }, 'default-runtime': 'crun' };
+/** crun through Berth's wrapper, which points the network-namespace hook at Berth's setkey. */
+const CRUN_SETKEY = { runtimes: { crun: { path: '/usr/local/libexec/berth/crun' } }, 'default-runtime': 'crun' };
+const SET_IPV6_IN_PROCESS = { LD_PRELOAD: '/usr/local/lib/berth/set-ipv6-in-process.so' };
 const VARIANTS: Variant[] = [
   { name: 'Docker defaults (runc, GOGC=100)', daemon: {}, env: {} },
   { name: 'default-runtime crun', daemon: CRUN, env: {} },
   { name: 'GOGC=400 (daemons)', daemon: {}, env: { GOGC: '400' } },
   { name: 'GOGC=off + GOMEMLIMIT=160MiB (daemons)', daemon: {}, env: { GOGC: 'off', GOMEMLIMIT: '160MiB' } },
-  { name: 'crun + GOGC=400 (as shipped)', daemon: CRUN, env: { GOGC: '400' } },
+  { name: 'crun + GOGC=400', daemon: CRUN, env: { GOGC: '400' } },
+  { name: '… + Berth\'s setkey hook', daemon: CRUN_SETKEY, env: { GOGC: '400' } },
+  { name: '… + set-ipv6 in process (as shipped)', daemon: CRUN_SETKEY, env: { GOGC: '400', ...SET_IPV6_IN_PROCESS } },
 ];
 
 const COMMANDS = ['docker run --rm debian true', 'docker run --rm -p 8097:80 debian true', 'docker ps'];

@@ -8,7 +8,7 @@ import type { BootProgress, ExecResult, GuestFault, SnapshotFigures } from './vm
 import type { BootRequest, BootResult, VmEvent, VmWorkerApi } from './vm/worker-api';
 import type { HttpRequest } from './preview/http-client';
 import { startPreviewBridge } from './preview/bridge';
-import { listeningSocketsWatchCommand, parseListeningPorts, parseListeningWatch, parsePublishedPorts, PUBLISHED_PORTS_COMMAND } from './preview/ports';
+import { listeningSocketsWatchCommand, parseListeningPorts, parseListeningWatch, parsePublishedPorts } from './preview/ports';
 import type { PreviewReply } from './preview/protocol';
 import { PromptWatcher } from './lessons/prompt';
 
@@ -21,13 +21,13 @@ const REPLAY_LIMIT = 256 * 1024;
  * listeningSocketsWatchCommand) for up to this long before it answers anyway...
  */
 const PORT_WATCH_SECONDS = 20;
-/** ...or this long while a new port's owner is still being asked for (Docker lists it a moment late). */
+/** ...or this long while a new port's owner is still being asked for (dockerd records it a moment late). */
 const PORT_OWNER_WATCH_SECONDS = 2;
 /** While the tab is hidden, or after a watch failed, the next one waits this long. */
 const PORT_WATCH_PAUSE_MS = 2000;
 /** How long a new port may take to answer HTTP before the preview stops waiting for it. */
 const PORT_ANSWER_WAIT_MS = 90_000;
-/** How long the page asks Docker at every poll who owns a new port (a container may take a while to start)... */
+/** How long every watch asks who owns a new port (a container may take a while to start)... */
 const OWNER_WAIT_MS = 30_000;
 /** ...and how often after that, while the port still has no owner (a slow start, or a program in the machine). */
 const OWNER_RECHECK_MS = 10_000;
@@ -256,15 +256,16 @@ export class VmSession {
   }
 
   /**
-   * Waits for the guest's listening sockets to change (or a while); asks Docker who published
-   * them when they changed, and again while a new port has no owner yet (Docker's proxy
-   * listens a moment before `docker ps` lists the container as running).
+   * Waits for the guest's listening sockets to change (or a while); the same answer names who
+   * published them when they changed, and again while a new port has no owner yet (Docker's
+   * proxy listens a moment before dockerd records the container as running).
    */
   private async pollPorts(generation: number): Promise<void> {
     const ownerPending = (now: number) =>
       this.ports.some((p) => p.container === null && (now - (this.portFirstSeen.get(p.port) ?? 0) < OWNER_WAIT_MS || now - this.ownersAskedAt > OWNER_RECHECK_MS));
-    const seconds = ownerPending(Date.now()) ? PORT_OWNER_WATCH_SECONDS : PORT_WATCH_SECONDS;
-    const watch = parseListeningWatch((await this.exec(listeningSocketsWatchCommand(this.socketsKey, seconds), (seconds + 60) * 1000)).output);
+    const askOwners = ownerPending(Date.now());
+    const seconds = askOwners ? PORT_OWNER_WATCH_SECONDS : PORT_WATCH_SECONDS;
+    const watch = parseListeningWatch((await this.exec(listeningSocketsWatchCommand(this.socketsKey, seconds, askOwners), (seconds + 60) * 1000)).output);
     if (generation !== this.generation) return;
     this.socketsKey = watch.key;
     const listening = parseListeningPorts(watch.tables);
@@ -273,10 +274,12 @@ export class VmSession {
     for (const port of listening) if (!this.portFirstSeen.has(port)) this.portFirstSeen.set(port, now);
     for (const port of this.portFirstSeen.keys()) if (!listening.includes(port)) this.portFirstSeen.delete(port);
     if (key === this.listening && !ownerPending(now)) return;
+    // Owners come with every answer whose sockets changed, and with those asked for above;
+    // an owner that became due during this watch is asked for by the next one.
+    if (!watch.containers) return;
     this.ownersAskedAt = now;
     this.listening = key;
-    const published = parsePublishedPorts((await this.exec(PUBLISHED_PORTS_COMMAND, 60_000)).output);
-    if (generation !== this.generation) return;
+    const published = parsePublishedPorts(watch.containers);
     const before = new Map(this.ports.map((p) => [p.port, p]));
     this.ports = listening.map((port) => {
       const owner = published.find((p) => p.port === port);

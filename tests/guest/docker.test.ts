@@ -117,6 +117,30 @@ describe('the guest', () => {
     expect((await run('echo \'{"pid":1}\' | /usr/local/libexec/berth/libnetwork-setkey libnetwork-setkey -exec-root=/nonexistent abc def')).exitCode).not.toBe(0);
   });
 
+  it('turns IPv6 off in each container\'s namespace without re-executing dockerd\'s Go code', async () => {
+    // A new network namespace starts with IPv6 on; libnetwork's set-ipv6 turns it off.
+    expect((await run('docker run --rm debian cat /proc/sys/net/ipv6/conf/all/disable_ipv6')).output.trim()).toBe('1');
+    expect((await run('tr "\\0" "\\n" < /proc/$(pidof dockerd)/environ')).lines)
+      .toContain('LD_PRELOAD=/usr/local/lib/berth/set-ipv6-in-process.so');
+    // The re-exec as dockerd makes it: with the library it does its write before Go's
+    // runtime starts (Go would print each package initialiser under inittrace=1)...
+    const reexec = (namespace: string, library: boolean) =>
+      run(`GODEBUG=inittrace=1 ${library ? 'LD_PRELOAD=/usr/local/lib/berth/set-ipv6-in-process.so' : ''} ` +
+        `bash -c 'exec -a set-ipv6 /usr/sbin/dockerd ${namespace} all false' 2>&1; echo "exit $?"`);
+    expect((await run('ip netns add berth-test && ip netns exec berth-test cat /proc/sys/net/ipv6/conf/all/disable_ipv6')).output.trim()).toBe('0');
+    const fast = await reexec('/run/netns/berth-test', true);
+    expect(fast.output).not.toMatch(/^init /m);
+    expect(fast.lines).toContain('exit 0');
+    expect((await run('ip netns exec berth-test cat /proc/sys/net/ipv6/conf/all/disable_ipv6')).output.trim()).toBe('1');
+    // ...which dockerd's own Go path does after initialising all its packages.
+    expect((await reexec('/run/netns/berth-test', false)).output).toMatch(/^init /m);
+    // Failures keep dockerd's exit codes and say what failed.
+    const missing = await reexec('/run/netns/no-such-namespace', true);
+    expect(missing.lines).toContain('exit 2');
+    expect(missing.output).toContain('failed get network namespace /run/netns/no-such-namespace');
+    await run('ip netns delete berth-test');
+  });
+
   it('gives Docker\'s own error for an image it does not have', async () => {
     const { exitCode, output } = await run('docker run no-such-image-here');
     expect(exitCode).toBe(125);

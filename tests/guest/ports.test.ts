@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Guest } from '../../src/lib/vm/guest';
 import { bootLocalGuest } from '../../src/lib/vm/node/boot';
 import { HttpError, requestOverTcp, type HttpResponse } from '../../src/lib/preview/http-client';
-import { listeningSocketsWatchCommand, parseListeningPorts, parseListeningWatch, parsePublishedPorts, PUBLISHED_PORTS_COMMAND } from '../../src/lib/preview/ports';
+import { listeningSocketsWatchCommand, parseListeningPorts, parseListeningWatch, parsePublishedPorts } from '../../src/lib/preview/ports';
 
 let guest: Guest;
 
@@ -51,14 +51,25 @@ describe('published ports from outside the guest', () => {
       expect(response.status).toBe(200);
       expect(await textOf(response)).toContain('Welcome to nginx');
     }
+    // The first watch answers at once (its key is empty) with the sockets and their owners,
+    // as dockerd recorded them: the same bindings `docker port` prints.
     const first = parseListeningWatch(await run(listeningSocketsWatchCommand('', 20)));
     expect(parseListeningPorts(first.tables)).toEqual(expect.arrayContaining([8080, 8081]));
-    expect(parsePublishedPorts(await run(PUBLISHED_PORTS_COMMAND))).toEqual(
+    expect(first.containers).not.toBeNull();
+    expect(parsePublishedPorts(first.containers ?? [])).toEqual(
       expect.arrayContaining([
         { port: 8080, containerPort: 80, container: 'web-a' },
         { port: 8081, containerPort: 80, container: 'web-b' },
       ]),
     );
+    expect(await run('docker port web-a')).toMatch(/^80\/tcp -> 0\.0\.0\.0:8080$/m);
+    // A stopped container's record stays on disk but names no owner.
+    await run('docker stop -t 1 web-b');
+    const afterStop = parseListeningWatch(await run(listeningSocketsWatchCommand(first.key, 20)));
+    expect(parseListeningPorts(afterStop.tables)).not.toContain(8081);
+    expect(parsePublishedPorts(afterStop.containers ?? []).map((p) => p.container)).not.toContain('web-b');
+    await run('docker start web-b');
+    await requestWhenUp(8081);
   });
 
   it('has the socket watch wait while nothing changes and answer when a port opens', async () => {
@@ -66,6 +77,9 @@ describe('published ports from outside the guest', () => {
     let started = Date.now();
     const unchanged = parseListeningWatch(await run(listeningSocketsWatchCommand(key, 3)));
     expect(unchanged.key).toBe(key);
+    // Nothing changed and no owners asked for: the answer has no container records.
+    expect(unchanged.containers).toBeNull();
+    expect(parseListeningWatch(await run(listeningSocketsWatchCommand(key, 0, true))).containers).not.toBeNull();
     expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
     started = Date.now();
     const watching = run(listeningSocketsWatchCommand(key, 120));

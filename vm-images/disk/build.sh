@@ -26,6 +26,12 @@ chroot "$root" /sbin/depmod "$KVER"
 # initramfs-tools came in as the kernel package's dependency; the guest boots without it.
 rm -rf "$root"/var/lib/initramfs-tools "$root"/var/cache/debconf/*-old "$root"/var/log/*.log
 cp -a "$VM_IMAGES_DIR/rootfs/overlay/." "$root/"
+# dockerd's set-ipv6 re-exec done in process (see the source); no libc, so the host's gcc
+# in 32-bit mode builds it without an i386 toolchain.
+mkdir -p "$root/usr/local/lib/berth"
+gcc -m32 -Os -shared -fPIC -nostdlib -ffreestanding -fno-builtin -fno-stack-protector -Wall -Wextra -Werror \
+  -Wl,--build-id=none -Wl,-z,defs -s -o "$root/usr/local/lib/berth/set-ipv6-in-process.so" \
+  "$VM_IMAGES_DIR/disk/set-ipv6-in-process.c"
 chown -R 0:0 "$root/etc/berth" "$root/usr/local/sbin" "$root/root"
 date +%s > "$root/etc/berth/build-time"
 mkdir -p "$root/workspace" "$root/var/lib/docker" "$root/var/lib/docker-registry"

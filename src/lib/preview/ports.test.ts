@@ -19,31 +19,63 @@ describe('parseListeningPorts', () => {
   });
 });
 
+/** A container's config.v2.json as dockerd 20.10 writes it, cut to the parts around what is read. */
+function containerRecord(name: string, running: boolean, ports: Record<string, { HostIp: string; HostPort: string }[] | null>) {
+  return JSON.stringify({
+    StreamConfig: {},
+    State: { Running: running, Paused: false, Restarting: false, Pid: running ? 1234 : 0, ExitCode: 0, StartedAt: '2026-11-28T23:00:00Z' },
+    ID: 'f'.repeat(64),
+    Config: { Hostname: 'f'.repeat(12), ExposedPorts: Object.fromEntries(Object.keys(ports).map((k) => [k, {}])), Labels: { Name: 'not the name' } },
+    NetworkSettings: { Bridge: '', SandboxID: 'e'.repeat(64), Ports: ports, SandboxKey: '/var/run/docker/netns/1' },
+    Name: `/${name}`,
+    Driver: 'overlay2',
+  });
+}
+
 describe('parsePublishedPorts', () => {
-  it('reads docker ps port columns, IPv4 and IPv6, ranges, and skips unpublished and UDP ports', () => {
-    const ps = [
-      'flask-container\t0.0.0.0:5001->5000/tcp, :::5001->5000/tcp',
-      'web-1\t0.0.0.0:8080->80/tcp',
-      'quiet\t80/tcp',
-      'dns\t0.0.0.0:53->53/udp',
-      'range\t0.0.0.0:9000-9001->7000-7001/tcp',
-      '',
-    ].join('\n');
-    expect(parsePublishedPorts(ps)).toEqual([
+  it('reads running containers\' TCP bindings, IPv4 and IPv6, ranges, and skips the rest', () => {
+    const records = [
+      containerRecord('flask-container', true, { '5000/tcp': [{ HostIp: '0.0.0.0', HostPort: '5001' }, { HostIp: '::', HostPort: '5001' }] }),
+      containerRecord('web-1', true, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }] }),
+      containerRecord('quiet', true, { '80/tcp': null }),
+      containerRecord('dns', true, { '53/udp': [{ HostIp: '0.0.0.0', HostPort: '53' }] }),
+      containerRecord('range', true, {
+        '7000/tcp': [{ HostIp: '0.0.0.0', HostPort: '9000' }],
+        '7001/tcp': [{ HostIp: '0.0.0.0', HostPort: '9001' }],
+      }),
+      containerRecord('stopped', false, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8081' }] }),
+      '{"StreamConfig":{},"State":{"Running":true', // a record cut short
+      'null',
+    ];
+    expect(parsePublishedPorts(records)).toEqual([
       { port: 5001, containerPort: 5000, container: 'flask-container' },
       { port: 8080, containerPort: 80, container: 'web-1' },
       { port: 9000, containerPort: 7000, container: 'range' },
       { port: 9001, containerPort: 7001, container: 'range' },
     ]);
   });
+
+  it('finds nothing without running containers', () => {
+    expect(parsePublishedPorts([])).toEqual([]);
+  });
 });
 
 describe('the socket watch', () => {
   it('splits its answer into the key and the socket tables', () => {
     const tables = '  sl  local_address rem_address   st\n   0: 00000000:1F90 00000000:0000 0A\n';
-    expect(parseListeningWatch(`KEY:00000000:1F90 \n${tables}`)).toEqual({ key: '00000000:1F90 ', tables });
+    expect(parseListeningWatch(`KEY:00000000:1F90 \n${tables}`)).toEqual({ key: '00000000:1F90 ', tables, containers: null });
     expect(parseListeningPorts(parseListeningWatch(`KEY:00000000:1F90 \n${tables}`).tables)).toEqual([8080]);
-    expect(parseListeningWatch('KEY:')).toEqual({ key: '', tables: '' });
+    expect(parseListeningWatch('KEY:')).toEqual({ key: '', tables: '', containers: null });
+  });
+
+  it('splits off the running containers\' records when the answer has them', () => {
+    const tables = '  sl  local_address rem_address   st\n   0: 00000000:1F90 00000000:0000 0A\n';
+    const web = containerRecord('web', true, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }] });
+    const answer = parseListeningWatch(`KEY:00000000:1F90 \n${tables}CONTAINERS:\n${web}\n`);
+    expect(answer).toEqual({ key: '00000000:1F90 ', tables, containers: [web] });
+    expect(parsePublishedPorts(answer.containers ?? [])).toEqual([{ port: 8080, containerPort: 80, container: 'web' }]);
+    expect(parseListeningWatch('KEY:\nCONTAINERS:\n')).toEqual({ key: '', tables: '', containers: [] });
+    expect(listeningSocketsWatchCommand('', 20, true)).toContain('/var/lib/docker/containers/*/config.v2.json');
   });
 
   it('refuses an answer without its key line, and a key that is not socket addresses', () => {

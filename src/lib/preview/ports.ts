@@ -1,26 +1,33 @@
 /**
  * Which guest ports the preview can reach, and which container published each one.
  *
- * Polling `docker ps` costs ~90 M guest instructions, so the page watches the kernel's socket
- * table instead and asks Docker only when the set of listening ports changes.
+ * Asking `docker ps` costs ~90 M guest instructions (the CLI's start alone is ~77 M), so the
+ * page watches the kernel's socket table instead and, when the set of listening ports
+ * changes, reads who published them from dockerd's own record of each running container
+ * (/var/lib/docker/containers/<id>/config.v2.json, which dockerd rewrites whole, by rename,
+ * on every state change) in the same guest request.
  * Docker's userland proxy listens on every published port in the guest's own namespace,
  * so a published port shows up there as soon as `docker run -p` returns.
  */
 
 /** A socket's state in /proc/net/tcp: listening. */
 const TCP_LISTEN = '0A';
+/** The line after the socket tables that starts the running containers' records. */
+const CONTAINERS_MARK = 'CONTAINERS:';
 
 /**
  * Waits in the guest, up to `seconds`, until the listening sockets differ from `key` (what
- * the last answer's key line said; '' at first), then prints `KEY:<key>` and the socket
- * tables. One agent request answers at once when a port opens or closes, instead of the
- * host asking every 2 s: each agent request starts ~6 processes (~15 M guest instructions),
- * and polls beside a `docker run -p` made it cost ~40 % more in the page than under Node.
+ * the last answer's key line said; '' at first), then prints `KEY:<key>`, the socket tables
+ * and, when the set changed or `withContainers` asks for them, each running container's
+ * record after a `CONTAINERS:` line. One agent request answers at once when a port opens or
+ * closes, instead of the host asking every 2 s: each agent request starts ~6 processes
+ * (~15 M guest instructions), and polls beside a `docker run -p` made it cost ~40 % more in
+ * the page than under Node.
  * The loop uses only bash builtins (`mapfile`, `read -t` on a pipe nobody writes to as the
  * second's wait): waiting costs ~1.6 M instructions a second (each read of the tables walks
  * the kernel's socket hashes), against ~8 M a second for the polls it replaces.
  */
-export function listeningSocketsWatchCommand(key: string, seconds: number): string {
+export function listeningSocketsWatchCommand(key: string, seconds: number, withContainers = false): string {
   if (!/^[0-9A-F: ]*$/.test(key)) throw new Error(`Not a socket-table key: ${key}`);
   return [
     `key='${key}'`,
@@ -36,19 +43,37 @@ export function listeningSocketsWatchCommand(key: string, seconds: number): stri
     `done`,
     `kill $! 2>/dev/null`,
     `printf 'KEY:%s\\n%s' "$now" "$out"`,
+    `if [ "$now" != "$key" ] || ${withContainers ? 'true' : 'false'}; then`,
+    `  printf '${CONTAINERS_MARK}\\n'`,
+    `  for f in /var/lib/docker/containers/*/config.v2.json; do`,
+    `    mapfile -t record < "$f" 2>/dev/null || continue`,
+    `    [[ \${record[0]} == *'"Running":true'* ]] && printf '%s\\n' "\${record[0]}"`,
+    `  done`,
+    `fi`,
+    `true`,
   ].join('\n');
 }
 
-/** Splits a watch answer into its key and the socket tables (parseListeningPorts reads them). */
-export function parseListeningWatch(output: string): { key: string; tables: string } {
+export interface ListeningWatch {
+  key: string;
+  /** /proc/net/tcp and tcp6 as the guest read them (parseListeningPorts reads them). */
+  tables: string;
+  /** Each running container's config.v2.json (parsePublishedPorts reads them), or null if not asked. */
+  containers: string[] | null;
+}
+
+/** Splits a watch answer into its key, the socket tables and the containers' records. */
+export function parseListeningWatch(output: string): ListeningWatch {
   const newline = output.indexOf('\n');
   const first = newline < 0 ? output : output.slice(0, newline);
   if (!first.startsWith('KEY:')) throw new Error('The guest\'s socket watch answered without its key line.');
-  return { key: first.slice(4), tables: newline < 0 ? '' : output.slice(newline + 1) };
+  const key = first.slice(4);
+  const rest = newline < 0 ? '' : output.slice(newline + 1);
+  const mark = `\n${rest}`.indexOf(`\n${CONTAINERS_MARK}\n`);
+  if (mark < 0) return { key, tables: rest, containers: null };
+  const records = rest.slice(mark + CONTAINERS_MARK.length + 1).split('\n').filter((line) => line.trim() !== '');
+  return { key, tables: rest.slice(0, mark), containers: records };
 }
-
-/** Asked when the listening set changes: each running container's name and published ports. */
-export const PUBLISHED_PORTS_COMMAND = "docker ps --format '{{.Names}}\t{{.Ports}}'";
 
 /**
  * Ports something listens on from outside the guest's loopback, from /proc/net/tcp{,6}.
@@ -78,20 +103,38 @@ export interface PublishedPort {
   container: string;
 }
 
-/** Parses `docker ps --format '{{.Names}}\t{{.Ports}}'` into published TCP ports. */
-export function parsePublishedPorts(dockerPs: string): PublishedPort[] {
+/** The parts of dockerd's config.v2.json read here. */
+interface ContainerRecord {
+  Name?: unknown;
+  State?: { Running?: unknown };
+  NetworkSettings?: { Ports?: Record<string, unknown> | null };
+}
+
+/**
+ * Published TCP ports from running containers' config.v2.json records: NetworkSettings.Ports
+ * maps "80/tcp" to its bindings ([{"HostIp":"0.0.0.0","HostPort":"8080"}, {"HostIp":"::",…}]),
+ * one key per port of a range. A record that does not parse (a file being replaced) is skipped:
+ * the page asks again while a port has no owner.
+ */
+export function parsePublishedPorts(records: string[]): PublishedPort[] {
   const found = new Map<number, PublishedPort>();
-  for (const line of dockerPs.split('\n')) {
-    const [container, ports] = line.split('\t');
-    if (!container || !ports) continue;
-    // "0.0.0.0:5001->5000/tcp, :::5001->5000/tcp" (IPv6 forms repeat the IPv4 ones).
-    for (const m of ports.matchAll(/(?:[\d.]+|\[?[0-9a-f:]*\]?):(\d+)(?:-(\d+))?->(\d+)(?:-(\d+))?\/tcp/g)) {
-      const hostFirst = Number(m[1]);
-      const hostLast = m[2] ? Number(m[2]) : hostFirst;
-      const containerFirst = Number(m[3]);
-      for (let offset = 0; offset <= hostLast - hostFirst && offset < 64; offset++) {
-        const port = hostFirst + offset;
-        if (!found.has(port)) found.set(port, { port, containerPort: containerFirst + offset, container: container.trim() });
+  for (const line of records) {
+    let record: ContainerRecord;
+    try {
+      record = JSON.parse(line) as ContainerRecord;
+    } catch {
+      continue;
+    }
+    if (record?.State?.Running !== true || typeof record.Name !== 'string') continue;
+    const container = record.Name.replace(/^\//, '');
+    for (const [spec, bindings] of Object.entries(record.NetworkSettings?.Ports ?? {})) {
+      const tcp = /^(\d+)\/tcp$/.exec(spec);
+      if (!tcp || !Array.isArray(bindings)) continue;
+      for (const binding of bindings as { HostPort?: unknown }[]) {
+        const port = Number(binding?.HostPort);
+        if (Number.isInteger(port) && port > 0 && port < 65536 && !found.has(port)) {
+          found.set(port, { port, containerPort: Number(tcp[1]), container });
+        }
       }
     }
   }
