@@ -67,6 +67,7 @@ describe('published ports from outside the guest', () => {
     await run('docker stop -t 1 web-b');
     const afterStop = parseListeningWatch(await run(listeningSocketsWatchCommand(first.key, 20)));
     expect(parseListeningPorts(afterStop.tables)).not.toContain(8081);
+    expect(afterStop.containers).not.toBeNull();
     expect(parsePublishedPorts(afterStop.containers ?? []).map((p) => p.container)).not.toContain('web-b');
     await run('docker start web-b');
     await requestWhenUp(8081);
