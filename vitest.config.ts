@@ -10,7 +10,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'vm-images/tools/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'vm-images/**/*.test.ts'],
         },
       },
       {

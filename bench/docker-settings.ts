@@ -16,12 +16,38 @@ interface Variant {
   daemon: Record<string, unknown>;
   /** Environment for dockerd and everything it starts (containerd, shims, runc, hooks). */
   env: Record<string, string>;
+  /** A command run before dockerd starts. */
+  setup?: string;
 }
 
 const CRUN = { runtimes: { crun: { path: '/usr/bin/crun' } }, 'default-runtime': 'crun' };
 /** crun through Berth's wrapper, which points the network-namespace hook at Berth's setkey. */
 const CRUN_SETKEY = { runtimes: { crun: { path: '/usr/local/libexec/berth/crun' } }, 'default-runtime': 'crun' };
 const SET_IPV6_IN_PROCESS = { LD_PRELOAD: '/usr/local/lib/berth/set-ipv6-in-process.so' };
+/**
+ * The runtime wrapper as the builds before 2026-11-29 had it, a shell script (dash started
+ * for each of the four runtime calls, sed for the spec), for the row beside the C one.
+ */
+const SHELL_WRAPPER = '/tmp/berth-crun-shell-wrapper';
+const SHELL_WRAPPER_SCRIPT = `#!/bin/sh
+bundle=
+command=
+previous=
+for argument in "$@"; do
+  case $previous in
+    --bundle | -b) bundle=$argument ;;
+  esac
+  case $argument in
+    --bundle=*) bundle=\${argument#--bundle=} ;;
+    create | run) [ -z "$command" ] && command=$argument ;;
+  esac
+  previous=$argument
+done
+if [ -n "$command" ] && [ -n "$bundle" ] && [ -f "$bundle/config.json" ]; then
+  sed -i 's#"path":"/proc/[0-9]*/exe","args":\\["libnetwork-setkey"#"path":"/usr/local/libexec/berth/libnetwork-setkey","args":["libnetwork-setkey"#' "$bundle/config.json"
+fi
+exec /usr/bin/crun "$@"
+`;
 const VARIANTS: Variant[] = [
   { name: 'Docker defaults (runc, GOGC=100)', daemon: {}, env: {} },
   { name: 'default-runtime crun', daemon: CRUN, env: {} },
@@ -29,8 +55,17 @@ const VARIANTS: Variant[] = [
   { name: 'GOGC=off + GOMEMLIMIT=160MiB (daemons)', daemon: {}, env: { GOGC: 'off', GOMEMLIMIT: '160MiB' } },
   { name: 'crun + GOGC=400', daemon: CRUN, env: { GOGC: '400' } },
   { name: '… + Berth\'s setkey hook', daemon: CRUN_SETKEY, env: { GOGC: '400' } },
-  { name: '… + set-ipv6 in process (as shipped)', daemon: CRUN_SETKEY, env: { GOGC: '400', ...SET_IPV6_IN_PROCESS } },
+  {
+    name: '… + set-ipv6 in process, the runtime wrapper in shell (previous build)',
+    daemon: { runtimes: { crun: { path: SHELL_WRAPPER } }, 'default-runtime': 'crun' },
+    env: { GOGC: '400', ...SET_IPV6_IN_PROCESS },
+    setup: `echo ${Buffer.from(SHELL_WRAPPER_SCRIPT).toString('base64')} | base64 -d > ${SHELL_WRAPPER} && chmod 755 ${SHELL_WRAPPER}`,
+  },
+  { name: '… + set-ipv6 in process, the runtime wrapper in C (as shipped)', daemon: CRUN_SETKEY, env: { GOGC: '400', ...SET_IPV6_IN_PROCESS } },
 ];
+/** `--last N` measures only the last N variants (side by side, in less time). */
+const lastArgument = process.argv.indexOf('--last');
+const variants = lastArgument > 0 ? VARIANTS.slice(-Number(process.argv[lastArgument + 1])) : VARIANTS;
 
 const COMMANDS = ['docker run --rm debian true', 'docker run --rm -p 8097:80 debian true', 'docker ps'];
 
@@ -42,13 +77,14 @@ delete shipped.runtimes;
 delete shipped['default-runtime'];
 
 const results = [];
-for (const variant of VARIANTS) {
+for (const variant of variants) {
   log(`${variant.name}: restarting dockerd…`);
   const daemonJson = Buffer.from(JSON.stringify({ ...shipped, ...variant.daemon })).toString('base64');
   const env = Object.entries(variant.env).map(([k, v]) => `${k}=${v}`).join(' ');
   const restart = await guest.exec(
     [
       '/etc/berth/rc.shutdown',
+      variant.setup ?? 'true',
       `echo ${daemonJson} | base64 -d > /etc/docker/daemon.json`,
       `env ${env} start-stop-daemon --start --background --make-pidfile --pidfile /run/dockerd.pid --output /var/log/docker.log --exec /usr/sbin/dockerd -- --log-level=warn --config-file /etc/docker/daemon.json`,
       'for i in $(seq 1 600); do docker info >/dev/null 2>&1 && break; sleep 0.5; done',

@@ -7,6 +7,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { chromiumLaunchOptions } from '../playwright.config';
 import type { CommandFigure } from './guest';
+import type { DiskFigures } from '../src/lib/vm/worker-api';
 import { flaskApp, flaskDockerfile, writeFileCommand } from '../tests/workspace-files';
 
 export interface PageFigures {
@@ -31,6 +32,8 @@ export interface PageFigures {
     flaskRebuild: CommandFigure;
     /** The tab's resident memory (its renderer process: page, worker, the guest's 512 MB) after all of it. */
     tabResidentMiB: number;
+    /** Of which the disk's written blocks and read chunks (in the VM worker). */
+    disk: DiskFigures;
   };
   /** The classroom figures: what a first visit and full offline use cost, and reloads after. */
   offline: {
@@ -186,7 +189,8 @@ async function measureSpeed(page: Page, log: (line: string) => void): Promise<Pa
   const cold = await measureInPage(page, build, 1);
   const edits = ['hello again!', 'hello once more!', 'hello for the last time!', 'hello world!'];
   const flaskRebuild = await measureInPage(page, 'edit app.py && docker build -t flask-app .', edits.map((greeting) => `${writeFileCommand('/workspace/flask/app.py', flaskApp(greeting))} && ${build}`));
-  return { nginx, flaskBuildCold: cold.first, flaskRebuild, tabResidentMiB: tabResidentMiB() };
+  const disk = await page.evaluate(() => (window as unknown as { berth: { session: { diskFigures(): Promise<DiskFigures> } } }).berth.session.diskFigures());
+  return { nginx, flaskBuildCold: cold.first, flaskRebuild, tabResidentMiB: tabResidentMiB(), disk };
 }
 
 async function measureSnapshot(page: Page, log: (line: string) => void): Promise<PageFigures['snapshot']> {

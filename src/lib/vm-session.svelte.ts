@@ -5,7 +5,7 @@
 import { proxy, transfer, wrap, type Remote } from 'comlink';
 import v86WasmUrl from 'v86/build/v86.wasm?url';
 import type { BootProgress, ExecResult, GuestFault, SnapshotFigures } from './vm/guest';
-import type { BootRequest, BootResult, VmEvent, VmWorkerApi } from './vm/worker-api';
+import type { BootRequest, BootResult, DiskFigures, VmEvent, VmWorkerApi } from './vm/worker-api';
 import type { HttpRequest } from './preview/http-client';
 import { startPreviewBridge } from './preview/bridge';
 import { listeningSocketsWatchCommand, parseListeningPorts, parseListeningWatch, parsePublishedPorts } from './preview/ports';
@@ -72,11 +72,8 @@ export class VmSession {
   /** When the learner last typed (or a button typed) into a terminal: what autosave follows. */
   lastInputAt = 0;
 
-  /** Whether a terminal printed or was typed into within the last `ms`: what the machine
-   * does changes because of commands, so the page's polls of it slow down when it is quiet. */
-  activeWithin(ms: number): boolean {
-    return Date.now() - Math.max(this.lastConsoleOutputAt, this.lastInputAt) < ms;
-  }
+  /** Counts starts: what the page read from an earlier machine (start fresh, a snapshot) is stale. */
+  starts = 0;
   private bridgeStarted = false;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
   private listening = '';
@@ -85,6 +82,7 @@ export class VmSession {
   private readonly portFirstSeen = new Map<number, number>();
   private ownersAskedAt = 0;
   private generation = 0;
+  private readonly unansweredExecs = new Set<(error: Error) => void>();
 
   constructor(
     private readonly manifestUrl: string,
@@ -99,6 +97,7 @@ export class VmSession {
   async start(from: 'state' | 'cold' = 'state', snapshot?: Uint8Array): Promise<void> {
     this.startServiceWorker();
     this.stopWorker();
+    this.starts++;
     this.status = 'booting';
     this.bootError = null;
     this.fault = null;
@@ -160,8 +159,13 @@ export class VmSession {
   }
 
   exec(command: string, timeoutMs?: number): Promise<ExecResult> {
-    if (!this.api) return Promise.reject(new Error('The VM is not running.'));
-    return this.api.exec(command, timeoutMs);
+    const api = this.api;
+    if (!api) return Promise.reject(new Error('The VM is not running.'));
+    // A stopped worker never answers: its requests are failed when it stops (stopWorker).
+    return new Promise<ExecResult>((resolve, reject) => {
+      this.unansweredExecs.add(reject);
+      api.exec(command, timeoutMs).then(resolve, reject).finally(() => this.unansweredExecs.delete(reject));
+    });
   }
 
   /** Carries one preview request into the guest (the service worker's bridge calls this). */
@@ -185,6 +189,10 @@ export class VmSession {
 
   instructions(): Promise<number> {
     return this.api?.instructions() ?? Promise.resolve(0);
+  }
+
+  diskFigures(): Promise<DiskFigures | undefined> {
+    return this.api?.diskFigures() ?? Promise.resolve(undefined);
   }
 
   private onEvents(events: VmEvent[]): void {
@@ -310,6 +318,8 @@ export class VmSession {
   }
 
   private stopWorker(): void {
+    for (const reject of this.unansweredExecs) reject(new Error('The machine stopped before the command finished.'));
+    this.unansweredExecs.clear();
     this.generation++;
     clearTimeout(this.pollTimer);
     this.worker?.terminate();

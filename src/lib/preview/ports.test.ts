@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { parseListeningPorts, parsePublishedPorts, listeningSocketsWatchCommand, parseListeningWatch } from './ports';
 
 describe('parseListeningPorts', () => {
@@ -82,5 +84,21 @@ describe('the socket watch', () => {
     expect(() => parseListeningWatch('  sl  local_address\n')).toThrow(/key line/);
     expect(() => listeningSocketsWatchCommand("'; reboot; '", 20)).toThrow(/Not a socket-table key/);
     expect(listeningSocketsWatchCommand('0100007F:1388 ', 20)).toContain("key='0100007F:1388 '");
+  });
+
+  it('sends back the same listening ports as the whole tables hold (run in this machine\'s bash, against its own sockets)', async () => {
+    // Something listening for sure: a server of this test on an ephemeral port, on every address.
+    const server = createServer().listen(0);
+    await new Promise((resolve) => server.once('listening', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const answer = parseListeningWatch(execFileSync('bash', ['-c', listeningSocketsWatchCommand('', 0)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+      const whole = execFileSync('cat', ['/proc/net/tcp', '/proc/net/tcp6'], { encoding: 'utf8' });
+      expect(parseListeningPorts(answer.tables)).toEqual(parseListeningPorts(whole));
+      expect(parseListeningPorts(answer.tables)).toContain(port);
+      expect(answer.tables.trim().split('\n').every((line) => line.trim().split(/\s+/)[3] === '0A')).toBe(true);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -1,15 +1,19 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { AgentAnswerParser, encodeAgentRequest, fromBase64, toBase64, type AgentAnswer } from './agent-protocol';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
 describe('agent protocol', () => {
-  it('encodes a request as id, colon, base64 and a newline', () => {
-    const line = new TextDecoder().decode(encodeAgentRequest(7, 'echo "hi" | wc -c'));
+  it('encodes a request as one line that bash\'s printf %b turns back into the command', () => {
+    const command = `printf '%s\\n' "hé \\\\x41 \\t" 'a:b' && echo $((6 * 7))\ncat <<'EOF'\n\ttab\r\nEOF\n`;
+    const line = new TextDecoder().decode(encodeAgentRequest(7, command));
     expect(line.endsWith('\n')).toBe(true);
-    const [id, payload] = line.trimEnd().split(':');
-    expect(id).toBe('7');
-    expect(new TextDecoder().decode(fromBase64(payload))).toBe('echo "hi" | wc -c');
+    expect(line.slice(0, -1)).not.toMatch(/[\n\r\t\x80-\uffff]/);
+    expect(line.startsWith('7:')).toBe(true);
+    const decoded = execFileSync('bash', ['-c', 'printf -v c %b "$1"; printf %s "$c"', 'bash', line.slice(2, -1)]);
+    expect(new TextDecoder().decode(decoded)).toBe(command);
+    expect(() => encodeAgentRequest(1, 'a\0b')).toThrow(/NUL/);
   });
 
   it('finds answers among other console noise, split across chunks', () => {

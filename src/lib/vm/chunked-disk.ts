@@ -13,6 +13,57 @@ import { chunkPath, type DiskLayout } from './manifest';
 
 const BLOCK_SIZE = 512;
 /**
+ * Written blocks are packed into slabs of this many bytes: one typed array per 512-byte block
+ * (as v86's own buffers keep them) costs V8 a few hundred bytes of objects beside each block,
+ * and a session that pulls an image and builds writes hundreds of thousands of blocks.
+ */
+const SLAB_BYTES = 2 ** 20;
+const BLOCKS_PER_SLAB = SLAB_BYTES / BLOCK_SIZE;
+
+/** Blocks written to the disk, by 512-byte block index, their bytes packed in slabs. */
+export class WrittenBlocks {
+  /** Block index → slot; slot s lives in slab s / BLOCKS_PER_SLAB. Slots are never freed (a disk block is never unwritten). */
+  private readonly slots = new Map<number, number>();
+  private readonly slabs: Uint8Array[] = [];
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** Bytes of slabs held (the written blocks, rounded up to a whole slab). */
+  get heldBytes(): number {
+    return this.slabs.length * SLAB_BYTES;
+  }
+
+  /** Copies the 512 bytes of `source` at `from` in as block `index`. */
+  write(index: number, source: Uint8Array, from = 0): void {
+    let slot = this.slots.get(index);
+    if (slot === undefined) {
+      slot = this.slots.size;
+      if (slot === this.slabs.length * BLOCKS_PER_SLAB) this.slabs.push(new Uint8Array(SLAB_BYTES));
+      this.slots.set(index, slot);
+    }
+    this.slabs[Math.floor(slot / BLOCKS_PER_SLAB)].set(source.subarray(from, from + BLOCK_SIZE), (slot % BLOCKS_PER_SLAB) * BLOCK_SIZE);
+  }
+
+  /** Block `index` (a view into its slab, valid until the next write of it), or undefined if never written. */
+  read(index: number): Uint8Array | undefined {
+    const slot = this.slots.get(index);
+    if (slot === undefined) return undefined;
+    const start = (slot % BLOCKS_PER_SLAB) * BLOCK_SIZE;
+    return this.slabs[Math.floor(slot / BLOCKS_PER_SLAB)].subarray(start, start + BLOCK_SIZE);
+  }
+
+  indices(): number[] {
+    return [...this.slots.keys()];
+  }
+
+  clear(): void {
+    this.slots.clear();
+    this.slabs.length = 0;
+  }
+}
+/**
  * Read chunks kept unpacked, most recently used first. The guest keeps what it reads in its
  * own page cache, so a chunk is rarely read twice; keeping every chunk ever read held a
  * session's whole reading (a Flask build reads ~200 MiB of image layers) in the tab.
@@ -32,8 +83,7 @@ export class ChunkedDisk {
 
   private readonly chunkCache = new Map<number, Uint8Array>();
   private readonly inFlight = new Map<number, Promise<Uint8Array>>();
-  /** Written blocks, by 512-byte block index. */
-  private readonly written = new Map<number, Uint8Array>();
+  private readonly written = new WrittenBlocks();
 
   constructor(
     private readonly layout: DiskLayout,
@@ -92,9 +142,7 @@ export class ChunkedDisk {
 
   set(start: number, data: Uint8Array, done: () => void): void {
     const firstBlock = start / BLOCK_SIZE;
-    for (let i = 0; i < data.length / BLOCK_SIZE; i++) {
-      this.written.set(firstBlock + i, data.slice(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE));
-    }
+    for (let i = 0; i < data.length / BLOCK_SIZE; i++) this.written.write(firstBlock + i, data, i * BLOCK_SIZE);
     done();
   }
 
@@ -107,9 +155,9 @@ export class ChunkedDisk {
    * then holds two buffers rather than one per 512-byte block.
    */
   get_state(): [Uint32Array, Uint8Array] {
-    const indices = Uint32Array.from([...this.written.keys()].sort((a, b) => a - b));
+    const indices = Uint32Array.from(this.written.indices()).sort();
     const data = new Uint8Array(indices.length * BLOCK_SIZE);
-    indices.forEach((index, i) => data.set(this.written.get(index)!, i * BLOCK_SIZE));
+    indices.forEach((index, i) => data.set(this.written.read(index)!, i * BLOCK_SIZE));
     return [indices, data];
   }
 
@@ -118,9 +166,9 @@ export class ChunkedDisk {
     this.written.clear();
     if (state[0] instanceof Uint32Array) {
       const data = state[1] as Uint8Array;
-      state[0].forEach((index, i) => this.written.set(index, data.slice(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE)));
+      state[0].forEach((index, i) => this.written.write(index, data, i * BLOCK_SIZE));
     } else {
-      for (const [index, block] of state[0]) this.written.set(index, block);
+      for (const [index, block] of state[0]) this.written.write(index, block);
     }
   }
 
@@ -129,11 +177,16 @@ export class ChunkedDisk {
     return this.written.size;
   }
 
+  /** Bytes the written blocks hold in memory. */
+  get writtenBytes(): number {
+    return this.written.heldBytes;
+  }
+
   private overlayWrites(offset: number, result: Uint8Array): void {
     if (this.written.size === 0) return;
     const firstBlock = offset / BLOCK_SIZE;
     for (let i = 0; i < result.length / BLOCK_SIZE; i++) {
-      const block = this.written.get(firstBlock + i);
+      const block = this.written.read(firstBlock + i);
       if (block) result.set(block, i * BLOCK_SIZE);
     }
   }

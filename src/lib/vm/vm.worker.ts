@@ -7,7 +7,7 @@ import type { PreviewReply } from '../preview/protocol';
 import { httpAssets, fetchManifest } from './browser-assets';
 import type { ChunkedDisk } from './chunked-disk';
 import { Guest } from './guest';
-import type { BootRequest, BootResult, VmEvent, VmEvents, VmWorkerApi } from './worker-api';
+import type { BootRequest, BootResult, DiskFigures, VmEvent, VmEvents, VmWorkerApi } from './worker-api';
 
 const FLUSH_INTERVAL_MS = 8;
 
@@ -78,6 +78,11 @@ class VmWorker implements VmWorkerApi {
 
   instructions(): number {
     return this.guest?.instructions() ?? 0;
+  }
+
+  diskFigures(): DiskFigures {
+    const disk = this.guest?.disk as ChunkedDisk | undefined;
+    return { writtenBlocks: disk?.writtenBlocks ?? 0, writtenBytes: disk?.writtenBytes ?? 0, chunkCacheBytes: disk?.cachedBytes ?? 0 };
   }
 
   reportError(error: unknown): void {

@@ -60,4 +60,14 @@ export interface VmWorkerApi {
   takeSnapshot(): Promise<{ snapshot: Uint8Array; figures: SnapshotFigures }>;
   /** Guest instructions since boot (for benchmarks). */
   instructions(): number;
+  /** What the disk holds in the worker's memory (for benchmarks). */
+  diskFigures(): DiskFigures;
+}
+
+export interface DiskFigures {
+  /** 512-byte blocks written since the shipped state was saved, and the bytes they hold. */
+  writtenBlocks: number;
+  writtenBytes: number;
+  /** Unpacked read chunks kept. */
+  chunkCacheBytes: number;
 }

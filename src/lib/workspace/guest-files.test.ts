@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,11 +8,13 @@ import {
   deleteCommand,
   isSafeRelativePath,
   listCommand,
+  listingKey,
   makeFolderCommand,
   parseListing,
   parseReadFiles,
   readFilesCommand,
   renameCommand,
+  watchCommand,
   writeFileCommand,
 } from './guest-files';
 
@@ -38,6 +40,49 @@ describe('workspace commands', () => {
     expect(entries[0].size).toBe(12);
     expect(entries[0].mtime).toBeGreaterThan(1_600_000_000);
   });
+
+  it('watch: answers with the listing once a file changes, not before', async () => {
+    const root = workspace();
+    // A file dated in the future (newer than the watch's start) is not taken for a change.
+    writeFileSync(join(root, 'future.txt'), 'x');
+    utimesSync(join(root, 'future.txt'), Date.now() / 1000 + 3600, Date.now() / 1000 + 3600);
+    let answered = false;
+    const watch = new Promise<string>((resolve, reject) =>
+      execFile('bash', ['-c', watchCommand(20, listingKey(bash(listCommand(root))), root)], { encoding: 'latin1' }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+    ).finally(() => (answered = true));
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(answered).toBe(false);
+    const changedAt = Date.now();
+    writeFileSync(join(root, 'app.py'), 'print("hello")\n');
+    const entries = parseListing(await watch);
+    expect(Date.now() - changedAt).toBeLessThan(5_000);
+    expect(entries.find((e) => e.path === 'app.py')?.size).toBe(15);
+    expect(entries.map((e) => e.path)).toEqual(parseListing(bash(listCommand(root))).map((e) => e.path));
+  }, 15_000);
+
+  it('watch: a new file or a deleted one is a change; after its time, an unchanged tree is listed as it was', async () => {
+    const root = workspace();
+    const run = (seconds: number, known: string | null = listingKey(bash(listCommand(root)))) =>
+      new Promise<string>((resolve, reject) =>
+        execFile('bash', ['-c', watchCommand(seconds, known, root)], { encoding: 'latin1' }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+      );
+    const quiet = await run(1);
+    expect(quiet).toBe(bash(listCommand(root)));
+    // A listing other than the page's (changed between two watches, or a new machine), or none, is answered at once.
+    writeFileSync(join(root, 'app.py'), 'print("changed")\n');
+    const started = Date.now();
+    expect(parseListing(await run(20, listingKey(quiet))).find((e) => e.path === 'app.py')?.size).toBe(17);
+    expect(await run(20, null)).toBe(bash(listCommand(root)));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const added = run(20);
+    await new Promise((r) => setTimeout(r, 1500));
+    mkdirSync(join(root, 'static'));
+    expect(parseListing(await added).map((e) => e.path)).toContain('static');
+    const removed = run(20);
+    await new Promise((r) => setTimeout(r, 1500));
+    bash(deleteCommand("it's here", root));
+    expect(parseListing(await removed).map((e) => e.path)).toEqual(['app.py', 'static']);
+  }, 15_000);
 
   it('read several files byte for byte', () => {
     const root = workspace();

@@ -39,9 +39,65 @@ function checked(path: string): string {
   return path;
 }
 
+/** Names skipped below the workspace root (version control and dependency caches). */
+const SKIPPED = ['.git', '__pycache__', 'node_modules'];
+const FIND_ENTRIES = `find . -mindepth 1 \\( ${SKIPPED.map((name) => `-name ${name}`).join(' -o ')} \\) -prune -o \\( -type f -o -type d \\) -printf '%y\\t%T@\\t%s\\t%P\\0' | head -z -n ${MAX_ENTRIES}`;
+/** The watch's reference file: anything modified after a watch started is newer than it. */
+const WATCH_REFERENCE = '/run/berth-workspace-watch.ref';
+
 /** Lists the tree (skipping .git and node_modules-like caches), as `parseListing` reads. */
 export function listCommand(root = WORKSPACE): string {
-  return `mkdir -p ${quote(root)} && cd ${quote(root)} && find . -mindepth 1 \\( -name .git -o -name __pycache__ -o -name node_modules \\) -prune -o \\( -type f -o -type d \\) -printf '%y\\t%T@\\t%s\\t%P\\0' | head -z -n ${MAX_ENTRIES}`;
+  return `mkdir -p ${quote(root)} && cd ${quote(root)} && ${FIND_ENTRIES}`;
+}
+
+/** Seconds between two looks of a watch (each look walks the tree: ~1 M guest instructions for a lesson's few files). */
+const WATCH_LOOK_SECONDS = 2;
+
+/**
+ * Lists the tree like listCommand; if that listing is what the page already has (`known`,
+ * from listingKey; null: answer at once), waits in the guest, up to `seconds`, until something
+ * in the tree changes, and then prints a fresh listing (or, if nothing changed, the first one).
+ * A poll (an agent request and a `find`) cost ~24 M guest instructions, and polling every
+ * 1.5 s while the terminals were busy made every command typed there share the machine with
+ * it. The wait uses only bash builtins: every WATCH_LOOK_SECONDS it walks the tree with globs
+ * and tests each entry against a file touched just before the first listing (`-nt`,
+ * nanoseconds; a file created, deleted or renamed changes its folder's time), so nothing
+ * changed after that listing is missed, and nothing changed before it either (the listing
+ * would differ from `known`). Entries already newer than that file at the start (dated in the
+ * future) are not taken for changes; the listing at the end of every watch catches what the
+ * test cannot see (a same-size rewrite within the same clock tick).
+ */
+export function watchCommand(seconds: number, known: string | null, root = WORKSPACE): string {
+  if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`Not a watch length: ${seconds}`);
+  const skipped = SKIPPED.join('|');
+  return [
+    `{ [ -d ${quote(root)} ] || mkdir -p ${quote(root)}; } && cd ${quote(root)} || exit`,
+    `: > ${WATCH_REFERENCE} || exit`,
+    `mapfile -t -d '' listing < <(${FIND_ENTRIES})`,
+    `IFS=$'\\n'; joined="\${listing[*]}"; unset IFS`,
+    `if ${known === null ? 'false' : `[[ $joined == ${quote(known)} ]]`}; then`,
+    `  shopt -s nullglob dotglob`,
+    // The entries newer than the reference, into $newer.
+    `  walk() { local p; for p in "$1"/*; do case \${p##*/} in ${skipped}) continue ;; esac; ((++count > ${MAX_ENTRIES})) && return; [[ $p -nt ${WATCH_REFERENCE} ]] && newer+=$p$'\\n'; [[ -d $p && ! -L $p ]] && walk "$p"; done; }`,
+    `  look() { newer=; count=0; [[ . -nt ${WATCH_REFERENCE} ]] && newer=.$'\\n'; walk .; }`,
+    `  look; first_newer=$newer; changed=`,
+    `  exec 7< <(exec sleep ${seconds + 5} 2>/dev/null)`,
+    `  for ((waited = 0; waited < ${seconds}; waited += ${WATCH_LOOK_SECONDS})); do`,
+    `    read -t ${WATCH_LOOK_SECONDS} -u 7`,
+    `    look`,
+    `    [[ $newer != "$first_newer" ]] && { changed=1; break; }`,
+    `  done`,
+    `  kill $! 2>/dev/null`,
+    `  [ -n "$changed" ] && mapfile -t -d '' listing < <(${FIND_ENTRIES})`,
+    `fi`,
+    `((\${#listing[@]})) && printf '%s\\0' "\${listing[@]}"`,
+    `true`,
+  ].join('\n');
+}
+
+/** What watchCommand compares its first listing with: a listing's records, one per line. */
+export function listingKey(output: string): string {
+  return output.split('\0').filter((record) => record !== '').join('\n');
 }
 
 export function parseListing(output: string): WorkspaceEntry[] {

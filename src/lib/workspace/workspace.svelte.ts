@@ -1,33 +1,34 @@
 /**
  * The page's view of the guest's /workspace, kept in step both ways: a save in the editor is
  * written into the guest at once (atomically), and a change made in the guest (a shell, a
- * build, a container with the folder mounted) shows in the tree at the next poll. Every poll
- * is one cheap `find` through the agent, and runs only while the files are on screen.
+ * build, a container with the folder mounted) shows in the tree within a second or two: one
+ * agent request at a time waits in the guest for a change (watchCommand), only while the
+ * files are on screen.
  */
 import type { VmSession } from '../vm-session.svelte';
 import {
   decodeText,
   deleteCommand,
   listCommand,
+  listingKey,
   makeFolderCommand,
   MAX_TEXT_FILE_BYTES,
   parseListing,
   parseReadFiles,
   readFilesCommand,
   renameCommand,
+  watchCommand,
   writeFileCommand,
   type WorkspaceEntry,
 } from './guest-files';
 
-// Each poll costs the guest ~15 M instructions (the agent and a `find`): about 1.5 s apart
-// shows a change "within a second or two" while the terminals are in use (files change because
-// of commands)...
-const POLL_MS = 1500;
-/** ...for this long after a terminal last printed or was typed into... */
-const POLL_ACTIVE_MS = 30_000;
-/** ...and this often once they are quiet (a program may still write now and then): polling
- * every 1.5 s kept an idle guest at half a core. */
-const POLL_IDLE_MS = 10_000;
+/**
+ * How long one watch waits in the guest. Each watch costs an agent request (~15 M guest
+ * instructions of process starts) and a `find` or two; the wait itself ~0.1 M a second.
+ */
+const WATCH_SECONDS = 20;
+/** How often a paused watch (machine not ready, tab hidden) looks again, host-side only. */
+const PAUSED_RECHECK_MS = 1500;
 
 export interface OpenFile {
   path: string;
@@ -49,27 +50,28 @@ export class WorkspaceFiles {
   loaded = $state(false);
 
   private signature = new Map<string, string>();
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  /** When the last poll ran (idle terminals poll less often). */
-  private polledAt = 0;
+  /** The last listing as watchCommand compares it; null until one arrived from this machine. */
+  private key: string | null = null;
+  /** The machine the key was read from: a new machine (start fresh, a snapshot) is listed at once. */
+  private keyMachine = -1;
   private watching = 0;
+  private watchLoop: Promise<void> | null = null;
   private polling: Promise<void> | null = null;
 
   constructor(private readonly session: VmSession) {}
 
-  /** Polls while at least one view shows the files; returns the stop function. */
+  /** Watches while at least one view shows the files; returns the stop function. */
   watch(): () => void {
     this.watching++;
-    if (this.watching === 1) this.schedule(0);
+    this.watchLoop ??= this.watchWhileShown().finally(() => (this.watchLoop = null));
     return () => {
       this.watching--;
-      if (this.watching === 0) clearTimeout(this.timer);
     };
   }
 
   /** Re-reads the tree now (after a change made from the page). */
   refresh(): Promise<void> {
-    this.polling ??= this.poll().finally(() => (this.polling = null));
+    this.polling ??= this.list(null).then(() => undefined).finally(() => (this.polling = null));
     return this.polling;
   }
 
@@ -165,26 +167,39 @@ export class WorkspaceFiles {
     this.error = null;
   }
 
-  private schedule(delay: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(async () => {
-      if (this.watching === 0) return;
-      const now = Date.now();
-      if (this.session.status === 'ready' && !document.hidden && (this.session.activeWithin(POLL_ACTIVE_MS) || now - this.polledAt >= POLL_IDLE_MS)) {
-        this.polledAt = now;
-        await this.refresh().catch(() => {});
+  /**
+   * One watch after another while the files are on screen. A view closed mid-watch ends the
+   * loop once that watch answers (within WATCH_SECONDS); one opened again meanwhile keeps it.
+   */
+  private async watchWhileShown(): Promise<void> {
+    while (this.watching > 0) {
+      if (this.session.status !== 'ready' || document.hidden) {
+        await new Promise((resolve) => setTimeout(resolve, PAUSED_RECHECK_MS));
+        continue;
       }
-      if (this.watching > 0) this.schedule(POLL_MS);
-    }, delay);
+      const known = this.keyMachine === this.session.starts ? this.key : null;
+      // The machine stopped, did not answer in time, or the listing failed: look again after a pause.
+      const listed = await this.list(known).catch(() => false);
+      if (!listed) await new Promise((resolve) => setTimeout(resolve, PAUSED_RECHECK_MS));
+    }
   }
 
-  private async poll(): Promise<void> {
-    if (this.session.status !== 'ready') return;
-    const result = await this.session.exec(listCommand(), 30_000);
+  /**
+   * Lists the tree: at once if `known` is null, else once it differs from `known` (or after a
+   * watch's time). False if the machine is not running or the listing failed (said in `error`).
+   */
+  private async list(known: string | null): Promise<boolean> {
+    if (this.session.status !== 'ready') return false;
+    const machine = this.session.starts;
+    const result = known === null
+      ? await this.session.exec(listCommand(), 30_000)
+      : await this.session.exec(watchCommand(WATCH_SECONDS, known), (WATCH_SECONDS + 40) * 1000);
     if (result.exitCode !== 0) {
       this.error = `Could not list /workspace: ${result.output.trim()}`;
-      return;
+      return false;
     }
+    this.key = listingKey(result.output);
+    this.keyMachine = machine;
     const entries = parseListing(result.output);
     const signature = new Map(entries.map((e) => [e.path, `${e.kind}:${e.mtime}:${e.size}`]));
     const changed = [...signature].some(([path, sig]) => this.signature.get(path) !== sig) || signature.size !== this.signature.size;
@@ -194,6 +209,7 @@ export class WorkspaceFiles {
     if (changed || !this.loaded) this.entries = entries;
     this.loaded = true;
     if (openChanged && this.open && !this.open.unreadable) await this.takeGuestCopy(this.open.path, signature.has(this.open.path));
+    return true;
   }
 
   /** The open file changed in the guest: follow it unless the editor has unsaved edits. */
