@@ -23,8 +23,9 @@ import {
 } from './guest-files';
 
 /**
- * How long one watch waits in the guest. Each watch costs an agent request (~15 M guest
- * instructions of process starts) and a `find` or two; the wait itself ~0.1 M a second.
+ * How long one watch waits in the guest. Each watch costs an agent request (~5.5 M guest
+ * instructions) and a `find` or two (~10 M each); while it waits, each look at the tree ~1 M
+ * for a lesson's few files (measured under Node: ~1.2 M a second in all).
  */
 const WATCH_SECONDS = 20;
 /** How often a paused watch (machine not ready, tab hidden) looks again, host-side only. */
