@@ -20,13 +20,13 @@ const CONTAINERS_MARK = 'CONTAINERS:';
  * the last answer's key line said; '' at first), then prints `KEY:<key>`, the socket tables
  * and, when the set changed or `withContainers` asks for them, each running container's
  * record after a `CONTAINERS:` line. One agent request answers at once when a port opens or
- * closes, instead of the host asking every 2 s: each agent request starts ~6 processes
- * (~15 M guest instructions), and polls beside a `docker run -p` made it cost ~40 % more in
- * the page than under Node.
+ * closes, instead of the host asking every 2 s: each agent request then started ~6 processes
+ * (~15 M guest instructions; ~5.5 M now), and polls beside a `docker run -p` made it cost
+ * ~40 % more in the page than under Node.
  * The loop uses only bash builtins (`mapfile`, `read -t` on a pipe nobody writes to as the
  * second's wait), and splits into fields only the listening lines (the state is the only
- * field that is a lone two-digit hex word, so ` 0A ` finds them): reading and parsing the
- * tables took ~0.95 M instructions a second when every line was split, ~0.5 M with this.
+ * field that is a lone two-digit hex word, so ` 0A ` finds them): a look at the tables cost
+ * ~0.95 M guest instructions when every line was split, 0.43 M of it reading the two files.
  * Only the listening lines are sent back (parseListeningPorts reads nothing else).
  */
 export function listeningSocketsWatchCommand(key: string, seconds: number, withContainers = false): string {
