@@ -43,22 +43,7 @@ static const char PATH_SUFFIX[] = "/exe\",\"args\":[\"libnetwork-setkey\"";
 static char spec[SPEC_CAPACITY];
 static char rewritten[SPEC_CAPACITY + sizeof HOOK_PATH];
 
-static long syscall3(long number, long a, long b, long c) {
-  long result;
-  __asm__ volatile("int $0x80" : "=a"(result) : "0"(number), "b"(a), "c"(b), "d"(c) : "memory");
-  return result;
-}
-
-static unsigned long length(const char *text) {
-  unsigned long n = 0;
-  while (text[n]) n++;
-  return n;
-}
-
-static int equal(const char *a, const char *b) {
-  while (*a && *a == *b) a++, b++;
-  return *a == *b;
-}
+#include "freestanding.h"
 
 static int starts_with(const char *text, const char *prefix) {
   while (*prefix && *text == *prefix) text++, prefix++;

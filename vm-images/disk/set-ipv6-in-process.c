@@ -31,22 +31,7 @@
 #define CLONE_NEWNET 0x40000000
 #define ENOENT 2
 
-static long syscall3(long number, long a, long b, long c) {
-  long result;
-  __asm__ volatile("int $0x80" : "=a"(result) : "0"(number), "b"(a), "c"(b), "d"(c) : "memory");
-  return result;
-}
-
-static unsigned long length(const char *text) {
-  unsigned long n = 0;
-  while (text[n]) n++;
-  return n;
-}
-
-static int equal(const char *a, const char *b) {
-  while (*a && *a == *b) a++, b++;
-  return *a == *b;
-}
+#include "freestanding.h"
 
 /* Appends text to buffer[*used], never past capacity - 1, and keeps it terminated. */
 static void append(char *buffer, unsigned long capacity, unsigned long *used, const char *text) {

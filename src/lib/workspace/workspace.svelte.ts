@@ -28,6 +28,8 @@ import {
  * for a lesson's few files (measured under Node: ~1.2 M a second in all).
  */
 const WATCH_SECONDS = 20;
+/** How a failed listing's message starts: a later listing that works takes it away. */
+const LIST_FAILED = 'Could not list /workspace:';
 /** How often a paused watch (machine not ready, tab hidden) looks again, host-side only. */
 const PAUSED_RECHECK_MS = 1500;
 
@@ -196,9 +198,10 @@ export class WorkspaceFiles {
       ? await this.session.exec(listCommand(), 30_000)
       : await this.session.exec(watchCommand(WATCH_SECONDS, known), (WATCH_SECONDS + 40) * 1000);
     if (result.exitCode !== 0) {
-      this.error = `Could not list /workspace: ${result.output.trim()}`;
+      this.error = `${LIST_FAILED} ${result.output.trim()}`;
       return false;
     }
+    if (this.error?.startsWith(LIST_FAILED)) this.error = null;
     this.key = listingKey(result.output);
     this.keyMachine = machine;
     const entries = parseListing(result.output);
