@@ -30,8 +30,12 @@ export interface PageFigures {
     /** The Flask app's `docker build` cold (pip installs Flask), then after app.py edits (cached layers). */
     flaskBuildCold: { seconds: number; minstr: number };
     flaskRebuild: CommandFigure;
-    /** The tab's resident memory (its renderer process: page, worker, the guest's 512 MB) after all of it. */
+    /** The tab's resident memory (its renderer process: page, worker, the guest's 512 MB) after all of it... */
     tabResidentMiB: number;
+    /** ...right after the prompt first showed... */
+    tabResidentAfterPromptMiB: number;
+    /** ...and the most it held at any time from the page's load to here (sampled every 500 ms). */
+    tabResidentPeakMiB: number;
     /** Of which the disk's written blocks and read chunks (in the VM worker). */
     disk: DiskFigures;
   };
@@ -177,10 +181,24 @@ async function measureOffline(page: Page, log: (line: string) => void): Promise<
 function tabResidentMiB(): number {
   const lines = execFileSync('ps', ['-eo', 'rss=,args=']).toString().split('\n');
   const renderers = lines.filter((line) => line.includes('--type=renderer')).map((line) => Number(line.trim().split(/\s+/)[0]));
-  return Math.max(...renderers) / 1024;
+  return Math.max(0, ...renderers) / 1024;
 }
 
-async function measureSpeed(page: Page, log: (line: string) => void): Promise<PageFigures['speed']> {
+/** The most tabResidentMiB gave while it ran: sampled every 500 ms from `start()`. */
+class PeakResident {
+  peak = 0;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  start(): void {
+    this.timer = setInterval(() => (this.peak = Math.max(this.peak, tabResidentMiB())), 500);
+  }
+  stop(): number {
+    clearInterval(this.timer);
+    this.peak = Math.max(this.peak, tabResidentMiB());
+    return this.peak;
+  }
+}
+
+async function measureSpeed(page: Page, log: (line: string) => void, resident: { afterPrompt: number; peak: PeakResident }): Promise<PageFigures['speed']> {
   log('page: nginx on new ports ×5, the Flask build cold and after edits…');
   const nginx = await measureInPage(page, 'docker run -d -p PORT:80 nginx', [8201, 8202, 8203, 8204, 8205].map((port) => `docker run -d -p ${port}:80 nginx`));
   await measureInPage(page, 'docker rm -f $(docker ps -q --filter ancestor=nginx) >/dev/null', 1);
@@ -190,7 +208,15 @@ async function measureSpeed(page: Page, log: (line: string) => void): Promise<Pa
   const edits = ['hello again!', 'hello once more!', 'hello for the last time!', 'hello world!'];
   const flaskRebuild = await measureInPage(page, 'edit app.py && docker build -t flask-app .', edits.map((greeting) => `${writeFileCommand('/workspace/flask/app.py', flaskApp(greeting))} && ${build}`));
   const disk = await page.evaluate(() => (window as unknown as { berth: { session: { diskFigures(): Promise<DiskFigures> } } }).berth.session.diskFigures());
-  return { nginx, flaskBuildCold: cold.first, flaskRebuild, tabResidentMiB: tabResidentMiB(), disk };
+  return {
+    nginx,
+    flaskBuildCold: cold.first,
+    flaskRebuild,
+    tabResidentMiB: tabResidentMiB(),
+    tabResidentAfterPromptMiB: resident.afterPrompt,
+    tabResidentPeakMiB: resident.peak.stop(),
+    disk,
+  };
 }
 
 async function measureSnapshot(page: Page, log: (line: string) => void): Promise<PageFigures['snapshot']> {
@@ -248,12 +274,13 @@ async function measureSnapshot(page: Page, log: (line: string) => void): Promise
 }
 
 /** A new tab on the playground, waited on until its prompt is usable. */
-async function openPlayground(browser: Browser, log: (line: string) => void): Promise<{ page: Page; navigationToPromptSeconds: number }> {
+async function openPlayground(browser: Browser, log: (line: string) => void, resident?: PeakResident): Promise<{ page: Page; navigationToPromptSeconds: number }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   // tsx compiles this file keeping function names, which wraps the functions passed to
   // page.evaluate in a __name() helper that only exists in Node: give the page one.
   await page.addInitScript('globalThis.__name = (fn) => fn');
   log('page: navigation to prompt…');
+  resident?.start();
   const started = Date.now();
   await page.goto(`http://127.0.0.1:${PORT}/`);
   await page.waitForFunction(
@@ -281,7 +308,9 @@ export async function measurePage(log: (line: string) => void): Promise<PageFigu
   const server = await startServer();
   const browser = await chromium.launch({ ...chromiumLaunchOptions, headless: true });
   try {
-    const { page, navigationToPromptSeconds } = await openPlayground(browser, log);
+    const peak = new PeakResident();
+    const { page, navigationToPromptSeconds } = await openPlayground(browser, log, peak);
+    const afterPrompt = tabResidentMiB();
     // Page assets as the browser counted them, plus what the worker fetched for the VM.
     const bytesBeforePrompt = await page.evaluate(() => {
       const pageBytes = performance.getEntriesByType('resource').reduce((n, e) => n + ((e as PerformanceResourceTiming).transferSize || 0), 0);
@@ -294,7 +323,7 @@ export async function measurePage(log: (line: string) => void): Promise<PageFigu
     await measureInPage(page, `docker run -d --name bench-logs debian sh -c 'seq 100; sleep 3600'`, 1);
     commands.push(await measureInPage(page, 'docker logs bench-logs', 5));
     await measureInPage(page, 'docker rm -f bench-logs', 1);
-    const speed = await measureSpeed(page, log);
+    const speed = await measureSpeed(page, log, { afterPrompt, peak });
     const loop = await measureInPage(page, 'i=0; while [ $i -lt 50000 ]; do i=$((i+1)); done', 3);
     log('page: preview latency and throughput…');
     const preview = await measurePreview(page);

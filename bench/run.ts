@@ -75,6 +75,8 @@ const rows: [string, string][] = [
   ['Chromium: `docker build` of the Flask app, cold (pip installs Flask)', `${s(page.speed.flaskBuildCold.seconds)} (${page.speed.flaskBuildCold.minstr.toFixed(0)} M instr)`],
   commandRow('Chromium:', page.speed.flaskRebuild),
   ['Chromium: the tab\'s resident memory after those (512 MB guest)', `${page.speed.tabResidentMiB.toFixed(0)} MiB`],
+  ['Chromium: the tab\'s resident memory right after the prompt showed', `${page.speed.tabResidentAfterPromptMiB.toFixed(0)} MiB`],
+  ['Chromium: the most the tab held, from the load to here', `${page.speed.tabResidentPeakMiB.toFixed(0)} MiB`],
   ['Chromium: of which the disk: written blocks / read chunks kept', `${mib(page.speed.disk.writtenBytes)} (${page.speed.disk.writtenBlocks} blocks) / ${mib(page.speed.disk.chunkCacheBytes)}`],
   ['Chromium: preview request, small page: first / median of 20', `${page.preview.smallPageFirstMs.toFixed(0)} ms / ${page.preview.smallPageMedianMs.toFixed(0)} ms`],
   ['Chromium: preview 5 MiB binary', `${s(page.preview.fiveMbSeconds)} (${page.preview.fiveMbMibPerSecond.toFixed(2)} MiB/s)`],

@@ -12,6 +12,7 @@ import { V86, type V86Options } from 'v86';
 import { AgentAnswerParser, encodeAgentRequest, type AgentAnswer } from './agent-protocol';
 import { ChunkedDisk } from './chunked-disk';
 import { InstructionCounter } from './instruction-counter';
+import { zeroingOnlyNonzeroPages } from './zero-pages';
 import { decodeSnapshot, encodeSnapshot, StateMemory, type BaseIndex } from '../snapshots/delta';
 import { packSnapshot, unpackSnapshot } from '../snapshots/pack';
 import { readState, type StateFile } from './state-file';
@@ -135,6 +136,11 @@ interface V86Balloon {
 }
 
 type Listener<K extends keyof GuestEvents> = (event: GuestEvents[K]) => void;
+
+/** Frees an array buffer's memory at once (detaching it), where the runtime can (`transfer`, Chromium 114+, Node 21+). */
+function releaseBuffer(bytes: Uint8Array): void {
+  (bytes.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer?.(0);
+}
 
 export class Guest {
   readonly emulator: V86;
@@ -277,7 +283,10 @@ export class Guest {
       // the clock is set by the first agent request (0.5–1 s of a cold JIT), which any later
       // request waits for. A person's first keystrokes come later than that.
       guest.baseIndex = base.index(() => new Promise((resolve) => setTimeout(resolve, 0)));
-      guest.baseIndex.catch(() => {});
+      // v86 restored from copies of the state's parts; once indexed, the state (~230 MiB) is
+      // garbage. Freed now rather than whenever the worker's collector next runs: the worker
+      // allocates little, and the tab held it for minutes.
+      guest.baseIndex.then(() => releaseBuffer(raw), () => {});
       guest.clockSetting = guest.syncClock(Math.max(10_000, deadline - Date.now()));
       guest.clockSetting.catch(() => {});
     } else {
@@ -557,6 +566,8 @@ export class Guest {
       this.emulator.add_listener('emulator-loaded', () => {
         clearTimeout(timer);
         this.tuneJit();
+        this.yieldOnThisThread();
+        this.zeroOnlyWrittenPages();
         resolve();
       });
     });
@@ -573,6 +584,53 @@ export class Guest {
    */
   private tuneJit(): void {
     this.jitExports()?.set_jit_config?.(JIT_CONFIG_MAX_PAGES, JIT_MAX_PAGES_PER_MODULE);
+  }
+
+  /**
+   * v86 runs the guest in slices of about a millisecond and yields between them. In a browser
+   * worker it yields through a second worker of its own: each slice ends with a message to
+   * that thread and waits for its answer, a round trip between two threads a thousand times a
+   * second. A MessageChannel inside this worker gives the same "run again after pending
+   * tasks" without leaving the thread (Node already uses setImmediate). Waits for a guest
+   * timer (t ≥ 1 ms, the guest halted) stay timers, as in v86.
+   */
+  private yieldOnThisThread(): void {
+    type Loop = {
+      yield(t: number, tick: number): void;
+      yield_callback(tick: number): void;
+      unregister_yield(): void;
+    };
+    const loop = (this.emulator as unknown as { v86?: Loop }).v86;
+    const inWorker = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
+    if (!loop || !inWorker || typeof MessageChannel === 'undefined') return;
+    loop.unregister_yield();
+    const channel = new MessageChannel();
+    channel.port1.onmessage = (event: MessageEvent<number>) => loop.yield_callback(event.data);
+    // A newer tick makes an older one moot (yield_callback ignores it); drop its timer as v86 does.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    loop.yield = (t, tick) => {
+      clearTimeout(timer);
+      if (t < 1) channel.port2.postMessage(tick);
+      else timer = setTimeout(() => loop.yield_callback(tick), t);
+    };
+    loop.unregister_yield = () => {
+      clearTimeout(timer);
+      channel.port1.close();
+    };
+  }
+
+  /**
+   * Restoring a state, v86 first zeroes the whole guest memory, then copies in the state's
+   * non-zero pages. Zeros written to memory the tab never touched make the operating system
+   * give it real pages: all 512 MiB were resident after a restore, though about half of them
+   * are free, zero pages in the guest. Zeroing only the pages that are not zero already gives
+   * the same memory and leaves the rest unallocated until the guest uses it.
+   */
+  private zeroOnlyWrittenPages(): void {
+    type Cpu = { zero_memory(address: number, length: number): void; is_memory_zeroed(address: number, length: number): boolean };
+    const cpu = (this.emulator as unknown as { v86?: { cpu?: Cpu } }).v86?.cpu;
+    if (!cpu?.zero_memory || !cpu.is_memory_zeroed) return;
+    cpu.zero_memory = zeroingOnlyNonzeroPages(cpu.zero_memory.bind(cpu), cpu.is_memory_zeroed.bind(cpu));
   }
 
   /** The most guest pages one of v86's compiled modules spans, as v86 reports it. */
