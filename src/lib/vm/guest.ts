@@ -16,7 +16,7 @@ import { zeroingOnlyNonzeroPages } from './zero-pages';
 import { decodeSnapshot, encodeSnapshot, StateMemory, type BaseIndex } from '../snapshots/delta';
 import { packSnapshot, unpackSnapshot } from '../snapshots/pack';
 import { readState, type StateFile } from './state-file';
-import { joinV86State, splitV86State } from './v86-state';
+import { splitV86State, unpackMemory, withoutMemory, type BufferFiller, type SplitState } from './v86-state';
 import type { VmManifest } from './manifest';
 import type { TcpEvents, TcpStream } from '../preview/http-client';
 
@@ -283,9 +283,9 @@ export class Guest {
       // the clock is set by the first agent request (0.5–1 s of a cold JIT), which any later
       // request waits for. A person's first keystrokes come later than that.
       guest.baseIndex = base.index(() => new Promise((resolve) => setTimeout(resolve, 0)));
-      // v86 restored from copies of the state's parts; once indexed, the state (~230 MiB) is
-      // garbage. Freed now rather than whenever the worker's collector next runs: the worker
-      // allocates little, and the tab held it for minutes.
+      // Once restored and indexed, the state (~230 MiB) is garbage: v86 kept copies of the
+      // small parts it needs. Freed now rather than whenever the worker's collector next
+      // runs: the worker allocates little, and the tab held it for minutes.
       guest.baseIndex.then(() => releaseBuffer(raw), () => {});
       guest.clockSetting = guest.syncClock(Math.max(10_000, deadline - Date.now()));
       guest.clockSetting.catch(() => {});
@@ -416,7 +416,7 @@ export class Guest {
   async restoreState(state: Uint8Array | ArrayBuffer, { run = true } = {}): Promise<void> {
     const wasRunning = this.emulator.is_running();
     if (wasRunning) await this.emulator.stop();
-    await this.emulator.restore_state(bufferOf(state instanceof Uint8Array ? state : new Uint8Array(state)));
+    await this.restoreWithoutCopy(splitV86State(state instanceof Uint8Array ? state : new Uint8Array(state)));
     this.counter.rebase();
     // A restored guest's agent is already waiting on its serial line.
     this.agentReady = true;
@@ -489,9 +489,29 @@ export class Guest {
   private async restoreSnapshotOverBase(snapshot: Uint8Array, base: StateMemory): Promise<void> {
     const frame = await unpackSnapshot(snapshot, SNAPSHOT_LIMIT_BYTES);
     const state = await decodeSnapshot(this.manifest.buildId, frame, base);
-    const raw = joinV86State(state.version, state.info, state.buffers);
-    await this.emulator.restore_state(bufferOf(raw));
+    await this.restoreWithoutCopy(state);
     this.counter.rebase();
+  }
+
+  /**
+   * Restores a state with v86 but writes its guest memory straight from the state's own
+   * bytes: v86 copies every buffer of a state it restores, and the packed pages are ~230 MiB
+   * (a second copy the tab held until the worker's collector ran). v86 restores the state
+   * without memory (all pages zero), then the pages go in as its CPU.unpack_memory puts them;
+   * the emulator is stopped and its JIT empty (set_state clears it), so nothing saw the zeros.
+   */
+  private async restoreWithoutCopy(state: Omit<SplitState, 'buffers'> & { buffers: (Uint8Array | BufferFiller)[] }): Promise<void> {
+    const whole = (buffer: Uint8Array | BufferFiller) => {
+      if (buffer instanceof Uint8Array) return buffer;
+      const bytes = new Uint8Array(buffer.length);
+      buffer.fill(bytes);
+      return bytes;
+    };
+    const packed = whole(state.buffers[state.packedMemoryId]);
+    const bitmap = whole(state.buffers[state.memoryBitmapId]);
+    await this.emulator.restore_state(bufferOf(withoutMemory(state)));
+    const memory = (this.emulator as unknown as { v86: { cpu: { mem8: Uint8Array } } }).v86.cpu.mem8;
+    unpackMemory(memory, bitmap, packed);
   }
 
   /** Sets the guest clock to the host's: a restored state otherwise lives in the past. */

@@ -100,3 +100,41 @@ export interface BufferFiller {
   length: number;
   fill(target: Uint8Array): void;
 }
+
+/**
+ * The same state with no guest memory in it: the page bitmap all zero and no packed pages.
+ * v86 copies every buffer of a state it restores (`ArrayBuffer.slice`), so restoring the
+ * ~230 MiB of packed pages cost a second copy of them; the caller restores this instead
+ * and then writes the pages into guest memory itself (unpackMemory).
+ */
+export function withoutMemory(state: { version: number; info: Uint8Array; packedMemoryId: number; memoryBitmapId: number; buffers: (Uint8Array | BufferFiller)[] }): Uint8Array {
+  const parsed = JSON.parse(new TextDecoder().decode(state.info)) as { buffer_infos: { offset: number; length: number }[] };
+  const buffers = state.buffers.map((buffer, id) =>
+    id === state.packedMemoryId ? new Uint8Array(0) : id === state.memoryBitmapId ? new Uint8Array(buffer.length) : buffer,
+  );
+  // Offsets as v86 writes them: in order, each buffer from a 4-byte boundary.
+  let offset = 0;
+  parsed.buffer_infos = buffers.map(({ length }) => {
+    const at = offset;
+    offset = (offset + length + 3) & ~3;
+    return { offset: at, length };
+  });
+  return joinV86State(state.version, new TextEncoder().encode(JSON.stringify(parsed)), buffers);
+}
+
+/**
+ * Writes a state's guest memory into `memory` (the emulator's, zero where the bitmap has no
+ * page): page p of the bitmap (bit p & 7 of byte p >> 3) is the next packed page, as v86's
+ * CPU.unpack_memory does.
+ */
+export function unpackMemory(memory: Uint8Array, bitmap: Uint8Array, packed: Uint8Array): void {
+  let next = 0;
+  const pages = Math.min(bitmap.length * 8, Math.floor(memory.length / PAGE_SIZE));
+  for (let page = 0; page < pages; page++) {
+    if (!(bitmap[page >> 3] & (1 << (page & 7)))) continue;
+    if ((next + 1) * PAGE_SIZE > packed.length) throw new StateFormatError('The machine state is inconsistent (its memory bitmap lists more pages than it holds).');
+    memory.set(packed.subarray(next * PAGE_SIZE, (next + 1) * PAGE_SIZE), page * PAGE_SIZE);
+    next++;
+  }
+  if (next * PAGE_SIZE !== packed.length) throw new StateFormatError('The machine state is inconsistent (its memory bitmap does not match its pages).');
+}
