@@ -12,7 +12,7 @@ import { V86, type V86Options } from 'v86';
 import { AgentAnswerParser, encodeAgentRequest, type AgentAnswer } from './agent-protocol';
 import { ChunkedDisk } from './chunked-disk';
 import { InstructionCounter } from './instruction-counter';
-import { zeroingOnlyNonzeroPages } from './zero-pages';
+import { releaseBuffer, zeroingOnlyNonzeroPages } from './host-memory';
 import { decodeSnapshot, encodeSnapshot, StateMemory, type BaseIndex } from '../snapshots/delta';
 import { packSnapshot, unpackSnapshot } from '../snapshots/pack';
 import { readState, type StateFile } from './state-file';
@@ -136,11 +136,6 @@ interface V86Balloon {
 }
 
 type Listener<K extends keyof GuestEvents> = (event: GuestEvents[K]) => void;
-
-/** Frees an array buffer's memory at once (detaching it), where the runtime can (`transfer`, Chromium 114+, Node 21+). */
-function releaseBuffer(bytes: Uint8Array): void {
-  (bytes.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer?.(0);
-}
 
 export class Guest {
   readonly emulator: V86;

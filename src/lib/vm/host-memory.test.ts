@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PAGE_SIZE, zeroingOnlyNonzeroPages } from './zero-pages';
+import { PAGE_SIZE, releaseBuffer, zeroingOnlyNonzeroPages } from './host-memory';
 
 function memoryWith(pages: number, written: Record<number, number>): Uint8Array {
   const memory = new Uint8Array(pages * PAGE_SIZE);
@@ -47,5 +47,16 @@ describe('zeroingOnlyNonzeroPages', () => {
       [4, 2],
     ]);
     expect(memory[0 * PAGE_SIZE + 1]).toBe(0xab);
+  });
+});
+
+describe('releaseBuffer', () => {
+  it('detaches the buffer: every view of it is empty', () => {
+    const bytes = new Uint8Array(1 << 20).fill(7);
+    const view = bytes.subarray(100, 200);
+    releaseBuffer(bytes);
+    expect(bytes.buffer.byteLength).toBe(0);
+    expect(bytes.length).toBe(0);
+    expect(view.length).toBe(0);
   });
 });
