@@ -496,10 +496,14 @@ export class Guest {
    * the emulator is stopped and its JIT empty (set_state clears it), so nothing saw the zeros.
    */
   private async restoreWithoutCopy(state: Omit<SplitState, 'buffers'> & { buffers: (Uint8Array | BufferFiller)[] }): Promise<void> {
+    // A snapshot's memory comes as a filler (its pages rebuilt from the base): assembled here,
+    // and freed as soon as it is in the guest's memory.
+    const assembled: Uint8Array[] = [];
     const whole = (buffer: Uint8Array | BufferFiller) => {
       if (buffer instanceof Uint8Array) return buffer;
       const bytes = new Uint8Array(buffer.length);
       buffer.fill(bytes);
+      assembled.push(bytes);
       return bytes;
     };
     const packed = whole(state.buffers[state.packedMemoryId]);
@@ -507,6 +511,7 @@ export class Guest {
     await this.emulator.restore_state(bufferOf(withoutMemory(state)));
     const memory = (this.emulator as unknown as { v86: { cpu: { mem8: Uint8Array } } }).v86.cpu.mem8;
     unpackMemory(memory, bitmap, packed);
+    for (const bytes of assembled) releaseBuffer(bytes);
   }
 
   /** Sets the guest clock to the host's: a restored state otherwise lives in the past. */

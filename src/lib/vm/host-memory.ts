@@ -1,7 +1,6 @@
 /** Keeping the tab's memory down: the guest's memory and the start-up buffers are most of it. */
 
-/** v86's guest memory pages: 4 KiB. */
-export const PAGE_SIZE = 4096;
+import { PAGE_SIZE } from './v86-state';
 
 /**
  * A `zero(address, length)` that writes only the pages of the range that are not zero
