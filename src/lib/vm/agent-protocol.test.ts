@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { AgentAnswerParser, encodeAgentRequest, fromBase64, toBase64, type AgentAnswer } from './agent-protocol';
+import { AgentAnswerParser, DAMAGED_ANSWER_EXIT_CODE, encodeAgentRequest, fromBase64, toBase64, type AgentAnswer } from './agent-protocol';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -30,6 +30,18 @@ describe('agent protocol', () => {
     expect(answers[0].id).toBe(3);
     expect(answers[0].exitCode).toBe(1);
     expect(new TextDecoder().decode(answers[0].output)).toBe('oops\n');
+  });
+
+  it('fails a request whose answer does not decode, without throwing into the emulator', () => {
+    const answers: AgentAnswer[] = [];
+    const parser = new AgentAnswerParser((a) => answers.push(a));
+    // Five base64 characters cannot be decoded (a byte lost on the line).
+    expect(() => parser.push(bytes(`\nBERTH:7:0:aGVsb\nBERTH:8:0:${toBase64(bytes('fine'))}\n`))).not.toThrow();
+    expect(answers.map((a) => [a.id, a.exitCode])).toEqual([
+      [7, DAMAGED_ANSWER_EXIT_CODE],
+      [8, 0],
+    ]);
+    expect(new TextDecoder().decode(answers[0].output)).toMatch(/damaged/);
   });
 
   it('round-trips binary output through base64', () => {

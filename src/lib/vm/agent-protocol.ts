@@ -6,6 +6,9 @@
  * instructions a request); base64 keeps binary output from ever looking like a frame.
  */
 export const AGENT_READY_LINE = 'BERTH-AGENT-READY';
+/** What a request answers when its answer arrived damaged (a shell's "cannot execute"). */
+export const DAMAGED_ANSWER_EXIT_CODE = 126;
+export const DAMAGED_ANSWER_MESSAGE = "Berth: the machine's answer to this request arrived damaged; try again.\n";
 
 export interface AgentAnswer {
   id: number;
@@ -51,7 +54,17 @@ export class AgentAnswerParser {
     }
     const match = /^BERTH:(\d+):(\d+):([A-Za-z0-9+/=]*)$/.exec(line);
     if (!match) return;
-    this.onAnswer({ id: Number(match[1]), exitCode: Number(match[2]), output: fromBase64(match[3]) });
+    let output: Uint8Array;
+    try {
+      output = fromBase64(match[3]);
+    } catch {
+      // Seen once in a long lesson walk: an answer whose base64 did not decode. This runs in
+      // the emulator's serial callback, where a throw stops the machine; the request fails
+      // with a message instead, and its caller (a lesson check, a watch) asks again.
+      this.onAnswer({ id: Number(match[1]), exitCode: DAMAGED_ANSWER_EXIT_CODE, output: new TextEncoder().encode(DAMAGED_ANSWER_MESSAGE) });
+      return;
+    }
+    this.onAnswer({ id: Number(match[1]), exitCode: Number(match[2]), output });
   }
 }
 
