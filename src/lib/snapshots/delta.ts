@@ -26,7 +26,7 @@
  *     u32 + bytes   the literal blocks, in order
  *   32 bytes    SHA-256 of everything above
  */
-import { PAGE_SIZE, type BufferFiller, type SplitState } from '../vm/v86-state';
+import { PAGE_SIZE, type BufferFiller, type SplitState, type StateParts } from '../vm/v86-state';
 import { BLOCK_SIZE, BLOCKS_PER_PAGE, BlockFormatError, BlockTable, decodeBlocks, encodeBlocks, hashPageBlocks, pageHashFromBlocks } from './blocks';
 
 export const SNAPSHOT_MAGIC = 'BERTHSNP';
@@ -282,10 +282,8 @@ export async function verifySnapshot(frame: Uint8Array): Promise<string> {
   return frameBuild;
 }
 
-export interface DecodedSnapshot extends Omit<SplitState, 'buffers'> {
-  /** Memory is a filler that assembles the pages when the state is joined. */
-  buffers: (Uint8Array | BufferFiller)[];
-}
+/** Memory is a filler that assembles the pages when the state is joined. */
+export type DecodedSnapshot = StateParts;
 
 /**
  * Rebuilds the machine state from a frame against the base memory it was stored against

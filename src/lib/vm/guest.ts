@@ -16,7 +16,7 @@ import { releaseBuffer, zeroingOnlyNonzeroPages } from './host-memory';
 import { decodeSnapshot, encodeSnapshot, StateMemory, type BaseIndex } from '../snapshots/delta';
 import { packSnapshot, unpackSnapshot } from '../snapshots/pack';
 import { readState, type StateFile } from './state-file';
-import { splitV86State, unpackMemory, withoutMemory, type BufferFiller, type SplitState } from './v86-state';
+import { splitV86State, unpackMemory, withoutMemory, type BufferFiller, type StateParts } from './v86-state';
 import type { VmManifest } from './manifest';
 import type { TcpEvents, TcpStream } from '../preview/http-client';
 
@@ -495,7 +495,7 @@ export class Guest {
    * without memory (all pages zero), then the pages go in as its CPU.unpack_memory puts them;
    * the emulator is stopped and its JIT empty (set_state clears it), so nothing saw the zeros.
    */
-  private async restoreWithoutCopy(state: Omit<SplitState, 'buffers'> & { buffers: (Uint8Array | BufferFiller)[] }): Promise<void> {
+  private async restoreWithoutCopy(state: StateParts): Promise<void> {
     // A snapshot's memory comes as a filler (its pages rebuilt from the base): assembled here,
     // and freed as soon as it is in the guest's memory.
     const assembled: Uint8Array[] = [];

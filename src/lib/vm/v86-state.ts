@@ -101,13 +101,18 @@ export interface BufferFiller {
   fill(target: Uint8Array): void;
 }
 
+/** A split state whose buffers may be fillers (a decoded snapshot's memory is one). */
+export interface StateParts extends Omit<SplitState, 'buffers'> {
+  buffers: (Uint8Array | BufferFiller)[];
+}
+
 /**
  * The same state with no guest memory in it: the page bitmap all zero and no packed pages.
  * v86 copies every buffer of a state it restores (`ArrayBuffer.slice`), so restoring the
  * ~230 MiB of packed pages cost a second copy of them; the caller restores this instead
  * and then writes the pages into guest memory itself (unpackMemory).
  */
-export function withoutMemory(state: { version: number; info: Uint8Array; packedMemoryId: number; memoryBitmapId: number; buffers: (Uint8Array | BufferFiller)[] }): Uint8Array {
+export function withoutMemory(state: StateParts): Uint8Array {
   const parsed = JSON.parse(new TextDecoder().decode(state.info)) as { buffer_infos: { offset: number; length: number }[] };
   const buffers = state.buffers.map((buffer, id) =>
     id === state.packedMemoryId ? new Uint8Array(0) : id === state.memoryBitmapId ? new Uint8Array(buffer.length) : buffer,
