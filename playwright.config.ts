@@ -16,6 +16,8 @@ export const chromiumLaunchOptions = {
 
 export default defineConfig({
   testDir: 'e2e',
+  // e2e/engines/ drives Firefox and WebKit through their own protocols, under Vitest.
+  testIgnore: 'engines/**',
   // Two tabs, one VM each, on the machine's two cores: a tab at work takes one core for its
   // emulator (with xterm's blinking cursor off, which repainted every frame for 0.6 of a core,
   // and the compiler setting below); the long walks are split in halves to share the workers.

@@ -11,6 +11,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts', 'vm-images/**/*.test.ts'],
+          // A few tests pack and unpack a whole state (~230 MiB): 2–5 s alone, past Vitest's
+          // default 5 s beside a VM build on the same two cores.
+          testTimeout: 30_000,
         },
       },
       {
@@ -24,6 +27,18 @@ export default defineConfig({
           execArgv: ['--liftoff-only'],
           testTimeout: 10 * 60_000,
           hookTimeout: 10 * 60_000,
+        },
+      },
+      {
+        // The page's smoke path in Firefox ESR and WebKitGTK (e2e/engines/), against dist/.
+        test: {
+          name: 'engines',
+          include: ['e2e/engines/**/*.test.ts'],
+          globalSetup: ['e2e/engines/serve.ts'],
+          // One engine at a time: each runs a 512 MB guest on one of the machine's two cores.
+          fileParallelism: false,
+          testTimeout: 10 * 60_000,
+          hookTimeout: 5 * 60_000,
         },
       },
     ],

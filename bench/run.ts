@@ -7,11 +7,18 @@
  *   --only-walk              the lesson walk alone (-lessons.json)
  *   --only-snapshot          the snapshot figures alone, after the Flask lesson (-snapshot.json)
  *   --only-breakdown         where one `docker run` goes, under Node (-breakdown.json)
+ *   --only-engines           the page in Chromium, Firefox ESR and WebKitGTK (-engines.json)
+ *   --no-engines             leave out the other engines
+ *   --only-busy-boot         cold boots on an idle machine and beside 2 busy processes (-busy-boot.json)
+ *   --only-soak [--minutes N] an hour (or N minutes) of typed commands in Chromium (-soak.json)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { measureGuest, measureRunBreakdownAlone, type CommandFigure, type RunBreakdown } from './guest';
+import { measureColdBoot, type ColdBootFigures } from './busy-boot';
+import { measureEngines, type EngineFigures } from './engines';
+import { measureSoak, type SoakFigures } from './soak';
 import { measureLessonWalk } from './lessons';
 import { measurePage, measureSnapshotOnly, type PageFigures } from './page';
 
@@ -46,10 +53,33 @@ if (process.argv.includes('--only-breakdown')) {
   writeResults({ breakdown });
   process.exit(0);
 }
+// `--only-engines`: the page's figures in each browser engine, side by side.
+if (process.argv.includes('--only-engines')) {
+  const engines = await measureEngines(log);
+  for (const [k, v] of engineRows(engines)) console.log(`${k}: ${v}`);
+  writeResults({ engines: { engines } });
+  process.exit(0);
+}
+// `--only-busy-boot`: a cold boot on an idle machine, then beside two busy processes.
+if (process.argv.includes('--only-busy-boot')) {
+  const boots = [await measureColdBoot(0, log), await measureColdBoot(2, log)];
+  for (const [k, v] of coldBootRows(boots)) console.log(`${k}: ${v}`);
+  writeResults({ 'busy-boot': { boots } });
+  process.exit(boots.every((b) => b.passed) ? 0 : 1);
+}
+// `--only-soak`: an hour of a learner's session, sampled every minute.
+if (process.argv.includes('--only-soak')) {
+  const at = process.argv.indexOf('--minutes');
+  const soak = await measureSoak(log, at > 0 ? Number(process.argv[at + 1]) : 60);
+  for (const [k, v] of soakRows(soak)) console.log(`${k}: ${v}`);
+  writeResults({ soak });
+  process.exit(0);
+}
 // `--no-guest` leaves out the Node part (boots, commands, builds under the harness).
 const guest = process.argv.includes('--no-guest') ? null : await measureGuest(log);
 const page = await measurePage(log);
 const walk = process.argv.includes('--no-walk') ? null : measureLessonWalk(log);
+const engines = process.argv.includes('--no-engines') ? null : await measureEngines(log);
 
 const guestRows: [string, string][] = guest
   ? [
@@ -90,12 +120,13 @@ const rows: [string, string][] = [
   ['Chromium: bytes for full offline use ("make available offline")', `${mib(page.offline.fullOfflineBytes)} in ${s(page.offline.makeAvailableSeconds)} from a local server`],
   ['Chromium: navigation to prompt: first visit / cached / network off', `${s(page.navigationToPromptSeconds)} / ${s(page.offline.warmNavigationSeconds)} / ${s(page.offline.offlineNavigationSeconds)}`],
   ['guest speed, shell loop: Node / Chromium', `${guest ? guest.shellLoopMips.toFixed(0) : '-'} / ${page.shellLoopMips.toFixed(0)} MIPS`],
+  ...(engines ? engineRows(engines) : []),
 ];
 const width = Math.max(...rows.map(([k]) => k.length));
 console.log(`| ${'measure'.padEnd(width)} | value |\n|${'-'.repeat(width + 2)}|-------|`);
 for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v} |`);
 
-writeResults({ guest, page, lessons: walk });
+writeResults({ guest, page, lessons: walk, engines: engines && { engines } });
 process.exit(0);
 
 function breakdownRows(breakdown: RunBreakdown): [string, string][] {
@@ -103,6 +134,37 @@ function breakdownRows(breakdown: RunBreakdown): [string, string][] {
     ...breakdown.commands.map((c) => commandRow('Node:', c)),
     ...breakdown.parts.map((p): [string, string] => [`Node: \`docker run\` part: ${p.part}`, `${p.minstr.toFixed(0)} M instr`]),
   ];
+}
+
+function engineRows(engines: EngineFigures[]): [string, string][] {
+  return engines.flatMap((e): [string, string][] =>
+    e.skipped
+      ? [[`${e.label}`, `not measured: ${e.skipped}`]]
+      : [
+          [`${e.label}: navigation to a usable prompt (first visit)`, s(e.navigationToPromptSeconds!)],
+          [`${e.label}: \`docker run --rm debian true\` first / median of next 5`, `${s(e.dockerRunFirstSeconds!)} / ${s(e.dockerRunMedianSeconds!)} (${e.dockerRunMedianMinstr!.toFixed(0)} M instr)`],
+          [`${e.label}: \`docker ps\` median of 3`, s(e.dockerPsMedianSeconds!)],
+          [`${e.label}: shell loop / warm \`docker run\` ÷ loop rate`, `${e.shellLoopMips!.toFixed(0)} MIPS / ${e.dockerRunEfficiency!.toFixed(2)}`],
+        ],
+  );
+}
+
+function soakRows(soak: SoakFigures): [string, string][] {
+  const range = (r: SoakFigures['tabAfterTen']) => `${r.first.toFixed(0)} → ${r.last.toFixed(0)} MiB (least ${r.min.toFixed(0)}, most ${r.max.toFixed(0)}; last ÷ first ${r.growth.toFixed(2)})`;
+  return [
+    [`soak: ${soak.minutes} min, ${soak.cycles} cycles, ${soak.snapshotsSaved} snapshots`, soak.failures.length ? `${soak.failures.length} FAILED: ${soak.failures.slice(0, 3).join(' | ')}` : 'nothing failed'],
+    ['soak: the tab from minute 10 to the end', range(soak.tabAfterTen)],
+    ['soak: the guest\'s available memory from minute 10 to the end', range(soak.guestAvailableAfterTen)],
+    ...soak.commandTimes.map((c): [string, string] => [`soak: \`${c.command}\` median, minutes 10–20 → last 10`, `${s(c.firstMedian)} → ${s(c.lastMedian)} (× ${c.ratio.toFixed(2)})`]),
+  ];
+}
+
+function coldBootRows(boots: ColdBootFigures[]): [string, string][] {
+  const span = (seconds: number | null) => (seconds === null ? '-' : s(seconds));
+  return boots.map((b): [string, string] => [
+    `Node: cold boot to a container run, beside ${b.busyProcesses} busy processes`,
+    `${b.passed ? 'passed' : `FAILED (exit ${b.exitCode})`} in ${s(b.seconds)}; containerd from its start to its socket ${span(b.containerdStartSeconds)}`,
+  ]);
 }
 
 function snapshotRows(snapshot: PageFigures['snapshot']): [string, string][] {

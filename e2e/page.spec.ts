@@ -72,6 +72,28 @@ test.describe.serial('the playground', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  test('a full disk and a container out of memory each get a notice saying what to do', async () => {
+    // All but 8 MiB of the disk taken at once (fallocate writes no data), then more written.
+    await runInTerminal(page, 0, 'fallocate -l $(( $(df --output=avail -B1 / | tail -1) - 8 * 1024 * 1024 )) /var/tmp/filler');
+    const full = await runInTerminal(page, 0, 'head -c 32m /dev/zero > /root/big');
+    expect(full.output).toMatch(/no space left on device/i);
+    const notice = page.getByTestId('machine-notice');
+    await expect(notice).toHaveAttribute('data-kind', 'disk-full');
+    await expect(notice).toContainText('docker system prune -a');
+    await runInTerminal(page, 0, 'rm -f /var/tmp/filler /root/big');
+    await notice.getByRole('button', { name: 'Dismiss' }).click();
+    await expect(notice).toBeHidden();
+
+    // Limited to 64 MiB, the container meets the OOM killer in seconds (the whole machine's
+    // memory takes minutes: tests/guest/limits.test.ts); the kernel reports it the same way.
+    const hog = await runInTerminal(page, 0, `docker run --rm -m 64m debian perl -e '$x = "x" x (400 * 1024 * 1024)'`);
+    expect(hog.exitCode).toBe(137);
+    await expect(notice).toHaveAttribute('data-kind', 'out-of-memory');
+    await expect(notice).toContainText('stopped perl');
+    // The machine is still there.
+    expect((await runInTerminal(page, 0, 'docker run --rm debian echo still here')).output).toContain('still here');
+  });
+
   test('a 200 KB paste arrives intact', async () => {
     const line = 'The quick brown fox jumps over the lazy dog 0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ';
     const lines = Array.from({ length: Math.ceil(200_000 / (line.length + 1)) }, (_, i) => `${i.toString().padStart(5, '0')} ${line}`);

@@ -119,6 +119,24 @@ test('a full storage refuses a new snapshot with how much it needs, and keeps th
   expect(again.equals(readFileSync(exported))).toBe(true);
 });
 
+test('a VM worker that dies shows a banner offering the newest snapshot, which brings the playground back', async () => {
+  const { page } = second;
+  // An uncaught error in the worker, as when the browser's allocation for the emulator fails.
+  const worker = page.workers().find((w) => w.url().includes('vm.worker'));
+  expect(worker, 'the VM worker').toBeDefined();
+  await worker!.evaluate(() => void setTimeout(() => {
+    throw new Error('out of memory (simulated)');
+  }));
+  const banner = page.getByTestId('fault-banner');
+  await expect(banner).toContainText('out of memory (simulated)');
+  // The newest snapshot of this build: the imported one, or an automatic one taken since.
+  await expect(banner.getByTestId('fault-restore')).toContainText(/before the reload|Where you left off/);
+  await banner.getByTestId('fault-restore').click();
+  await expect(banner).toBeHidden();
+  await waitForPrompt(page, 0);
+  await expectPlaygroundKept(page);
+});
+
 test('a second tab of the same playground does not write snapshots and says why', async () => {
   const other = await second.context.newPage();
   await other.goto('./');

@@ -4,29 +4,14 @@
  * exit code, so a test waits for exactly that command to finish and never sleeps.
  */
 import { expect, type Page } from '@playwright/test';
+import { terminalLinesInPage } from './terminal-buffer';
 
 export const PROMPT = 'root@berth:~#';
 
 /** The text in a terminal's buffer (scrollback included), one string per line; lines the
  * terminal wrapped because they were wider than it are joined back. */
 export function terminalLines(page: Page, port: number): Promise<string[]> {
-  return page.evaluate((port) => {
-    const element = document.querySelector(`[data-testid="terminal-${port}"]`) as HTMLElement & {
-      xterm?: {
-        buffer: { active: { length: number; getLine(i: number): { isWrapped: boolean; translateToString(trim: boolean): string } | undefined } };
-      };
-    };
-    const buffer = element?.xterm?.buffer.active;
-    if (!buffer) return [];
-    const lines: string[] = [];
-    for (let i = 0; i < buffer.length; i++) {
-      const line = buffer.getLine(i);
-      if (!line) continue;
-      if (line.isWrapped && lines.length) lines[lines.length - 1] += line.translateToString(true);
-      else lines.push(line.translateToString(true));
-    }
-    return lines;
-  }, port);
+  return page.evaluate(terminalLinesInPage, port);
 }
 
 export async function terminalText(page: Page, port: number): Promise<string> {

@@ -12,7 +12,7 @@
  * says (entry points network-first, content-hashed files cache-first), and the app shell is
  * stored when the worker installs, so after one visit the page opens with the network off.
  */
-import { parsePreviewUrl, PREVIEW_CSP, rewriteLocation, type PreviewReply, type PreviewRequestMessage } from './lib/preview/protocol';
+import { discardBody, parsePreviewUrl, PREVIEW_CSP, rewriteLocation, type PreviewReply, type PreviewRequestMessage } from './lib/preview/protocol';
 import { OFFLINE_CACHE, OFFLINE_INDEX, strategyFor, type OfflineIndex } from './lib/offline/cache-policy';
 
 interface WindowClient {
@@ -145,8 +145,8 @@ async function relay(event: FetchEvent, port: number, path: string): Promise<Res
   }
   headers.append('Content-Security-Policy', PREVIEW_CSP);
   const nullBody = request.method === 'HEAD' || [101, 204, 205, 304].includes(reply.status);
-  if (nullBody) void reply.body.cancel();
-  return new Response(nullBody ? null : reply.body, { status: reply.status, statusText: reply.statusText, headers });
+  if (nullBody) discardBody(reply.body);
+  return new Response(nullBody ? null : (reply.body as BodyInit), { status: reply.status, statusText: reply.statusText, headers });
 }
 
 /** Berth pages (not previews) of this origin, the one that made the request first. */

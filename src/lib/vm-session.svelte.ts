@@ -9,8 +9,9 @@ import type { BootRequest, BootResult, DiskFigures, VmEvent, VmWorkerApi } from 
 import type { HttpRequest } from './preview/http-client';
 import { startPreviewBridge } from './preview/bridge';
 import { listeningSocketsWatchCommand, parseListeningPorts, parseListeningWatch, parsePublishedPorts } from './preview/ports';
-import type { PreviewReply } from './preview/protocol';
+import { discardBody, type PreviewReply } from './preview/protocol';
 import { PromptWatcher } from './lessons/prompt';
+import { DiskFullWatcher, diskFullNotice, outOfMemoryNotice, type MachineNotice } from './machine-notices';
 
 export type SessionStatus = 'idle' | 'booting' | 'ready' | 'boot-failed' | 'faulted';
 
@@ -56,6 +57,9 @@ export class VmSession {
   portToOpen = $state<number | null>(null);
   /** Why previews cannot work in this browser, if they cannot. */
   previewUnavailable = $state<string | null>(null);
+  /** The machine hit a limit (its disk full, its memory gone): what happened and what to do. */
+  notice = $state.raw<MachineNotice | null>(null);
+  private readonly diskFull = new Map<number, DiskFullWatcher>();
 
   private worker: Worker | undefined;
   private api: Remote<VmWorkerApi> | undefined;
@@ -102,6 +106,8 @@ export class VmSession {
     this.bootError = null;
     this.fault = null;
     this.progress = { step: 'downloading', loaded: 0, total: 0 };
+    this.notice = null;
+    this.diskFull.clear();
     this.replay.clear();
     const worker = new Worker(new URL('./vm/vm.worker.ts', import.meta.url), { type: 'module' });
     this.worker = worker;
@@ -204,6 +210,9 @@ export class VmSession {
         let prompt = this.prompts.get(port);
         if (!prompt) this.prompts.set(port, (prompt = new PromptWatcher()));
         prompt.push(bytes);
+        let diskFull = this.diskFull.get(port);
+        if (!diskFull) this.diskFull.set(port, (diskFull = new DiskFullWatcher()));
+        if (diskFull.push(bytes)) this.notice = diskFullNotice();
         const listener = this.consoleListeners.get(port);
         if (listener) listener(bytes);
         else this.keepForReplay(port, bytes);
@@ -211,6 +220,8 @@ export class VmSession {
         this.progress = event.data;
       } else if (event.type === 'fault') {
         this.onFault(event.data);
+      } else if (event.type === 'out-of-memory') {
+        this.notice = outOfMemoryNotice(event.data.process, event.data.pid);
       }
     }
   }
@@ -306,7 +317,7 @@ export class VmSession {
     while (Date.now() < deadline && generation === this.generation && this.ports.some((p) => p.port === port)) {
       const reply = await this.httpRequest(port, { method: 'GET', path: '/', headers: [['User-Agent', 'Berth preview probe']] });
       if (reply.ok) {
-        void reply.body.cancel();
+        discardBody(reply.body);
         update({ answering: true, starting: false });
         this.portToOpen = port;
         return;

@@ -24,6 +24,17 @@ describe('npm run vm -- exec', () => {
     expect(stderr).toMatch(/Last kernel console lines:/);
   });
 
+  it('boots cold: containerd starts as a service of its own, then dockerd on it, and a container runs', async () => {
+    const { code, stdout } = await vm(
+      'exec',
+      '--cold',
+      'ps -o ppid= -p "$(cat /run/containerd.pid)"; docker info --format "{{.ServerVersion}}"; docker run --rm debian echo ran cold',
+    );
+    expect(code, stdout).toBe(0);
+    // Started by rc.sysinit (its parent is init), not by dockerd.
+    expect(stdout.split('\n').map((l) => l.trim())).toEqual(['1', '20.10.24+dfsg1', 'ran cold', '']);
+  });
+
   it('explains its usage when called without a command', async () => {
     const { code, stderr } = await vm('exec');
     expect(code).toBe(2);

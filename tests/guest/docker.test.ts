@@ -35,6 +35,18 @@ describe('the guest', () => {
     for (const type of ['pid', 'net', 'mnt', 'uts', 'ipc', 'user', 'cgroup']) expect(types).toContain(type);
   });
 
+  it('runs containerd as its own service, which dockerd uses and `ctr` reaches at its standard address', async () => {
+    const { exitCode, output } = await run(
+      'echo "parent $(ps -o ppid= -p "$(cat /run/containerd.pid)" | tr -d " ")"; echo "children $(pgrep -c -P "$(cat /run/dockerd.pid)" containerd)"; ctr version | grep -A1 "^Server:"; ctr namespaces ls -q',
+    );
+    expect(exitCode, output).toBe(0);
+    expect(output).toMatch(/^parent 1$/m);
+    expect(output).toMatch(/^children 0$/m);
+    expect(output).toMatch(/^Server:\n\s+Version:\s+1\.\d+/m);
+    // dockerd keeps its containers in containerd's "moby" namespace.
+    expect(output).toMatch(/^moby$/m);
+  });
+
   it('has Docker on overlay2 with cgroup v2', async () => {
     const { exitCode, output } = await run('docker info');
     expect(exitCode).toBe(0);

@@ -3,7 +3,7 @@
  * requests it forwards into the guest (through the VM worker), replying on the port the
  * service worker sent along.
  */
-import type { PreviewReply, PreviewRequestMessage } from './protocol';
+import { bodyTransferList, type PreviewReply, type PreviewRequestMessage } from './protocol';
 import type { HttpRequest } from './http-client';
 
 export type Carrier = (port: number, request: HttpRequest) => Promise<PreviewReply>;
@@ -26,7 +26,7 @@ export function startPreviewBridge(scriptUrl: string, carry: Carrier): PreviewBr
     if (message?.type !== 'berth-preview-request' || !event.ports[0]) return;
     const reply = event.ports[0];
     carry(message.port, message.request).then(
-      (answer) => reply.postMessage(answer, answer.ok ? [answer.body as unknown as Transferable] : []),
+      (answer) => reply.postMessage(answer, answer.ok ? bodyTransferList(answer.body) : []),
       (error: Error) => reply.postMessage({ ok: false, kind: 'no-vm', message: error.message } satisfies PreviewReply),
     );
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePreviewUrl, previewUrl, rewriteLocation } from './protocol';
+import { bodyTransferList, discardBody, parsePreviewUrl, previewUrl, readWholeBody, rewriteLocation } from './protocol';
 
 describe('preview URLs', () => {
   it('map to a guest port and path under any base path', () => {
@@ -27,5 +27,30 @@ describe('rewriteLocation', () => {
   });
   it('leaves other sites alone', () => {
     expect(rewriteLocation('https://example.com/', 5001, base)).toBe('https://example.com/');
+  });
+});
+
+describe('reply bodies', () => {
+  const stream = (...parts: string[]) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const part of parts) controller.enqueue(new TextEncoder().encode(part));
+        controller.close();
+      },
+    });
+
+  it('read whole for a browser that cannot transfer streams, and transfer their bytes', async () => {
+    const bytes = await readWholeBody(stream('<h1>', 'Welcome to nginx!', '</h1>'));
+    expect(new TextDecoder().decode(bytes)).toBe('<h1>Welcome to nginx!</h1>');
+    expect(bodyTransferList(bytes)).toEqual([bytes.buffer]);
+  });
+
+  it('cancel a stream nobody reads; bytes need nothing', async () => {
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({ cancel: () => void (cancelled = true) });
+    discardBody(body);
+    await Promise.resolve();
+    expect(cancelled).toBe(true);
+    expect(() => discardBody(new Uint8Array(3))).not.toThrow();
   });
 });

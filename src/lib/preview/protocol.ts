@@ -13,9 +13,51 @@ export interface PreviewRequestMessage {
   request: HttpRequest;
 }
 
+/**
+ * A reply's body: a stream, handed from thread to thread as it arrives, where the browser can
+ * transfer streams in postMessage; else the whole body as bytes (WebKitGTK cannot: a stream
+ * in postMessage fails there, and every preview with it).
+ */
+export type PreviewBody = ReadableStream<Uint8Array> | Uint8Array;
+
 export type PreviewReply =
-  | ({ ok: true; body: ReadableStream<Uint8Array> } & HttpResponseHead)
+  | ({ ok: true; body: PreviewBody } & HttpResponseHead)
   | { ok: false; kind: 'refused' | 'timeout' | 'protocol' | 'no-vm'; message: string };
+
+/** Whether this browser transfers a ReadableStream in postMessage. */
+export const streamsTransfer: boolean = (() => {
+  try {
+    const stream = new ReadableStream();
+    structuredClone(stream, { transfer: [stream as unknown as Transferable] });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** What postMessage must transfer to hand `body` over without a copy. */
+export function bodyTransferList(body: PreviewBody): Transferable[] {
+  return [body instanceof Uint8Array ? (body.buffer as ArrayBuffer) : (body as unknown as Transferable)];
+}
+
+/** A body that will not be read: its stream is cancelled, so the guest's connection ends. */
+export function discardBody(body: PreviewBody): void {
+  if (!(body instanceof Uint8Array)) void body.cancel();
+}
+
+/** The whole body as bytes (for a browser that cannot transfer streams). */
+export async function readWholeBody(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+  }
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((offset, p) => (bytes.set(p, offset), offset + p.length), 0);
+  return bytes;
+}
 
 /** The port and the guest path a preview URL names, or null if it is not a preview URL. */
 export function parsePreviewUrl(url: URL, scopePath: string): { port: number; path: string } | null {

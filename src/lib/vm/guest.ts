@@ -16,6 +16,7 @@ import { releaseBuffer, zeroingOnlyNonzeroPages } from './host-memory';
 import { decodeSnapshot, encodeSnapshot, StateMemory, type BaseIndex } from '../snapshots/delta';
 import { packSnapshot, unpackSnapshot } from '../snapshots/pack';
 import { readState, type StateFile } from './state-file';
+import { parseOomKill } from '../machine-notices';
 import { splitV86State, unpackMemory, withoutMemory, type BufferFiller, type StateParts } from './v86-state';
 import type { VmManifest } from './manifest';
 import type { TcpEvents, TcpStream } from '../preview/http-client';
@@ -75,6 +76,8 @@ export interface GuestEvents {
   'console-output': { port: number; bytes: Uint8Array };
   'boot-progress': BootProgress;
   fault: GuestFault;
+  /** The kernel's OOM killer stopped a process (the machine goes on). */
+  'out-of-memory': { process: string; pid: number };
 }
 
 export interface BootOptions {
@@ -105,6 +108,25 @@ export interface SnapshotFigures {
 const SNAPSHOT_LIMIT_BYTES = 1.5 * 2 ** 30;
 
 const KERNEL_LOG_LINES = 60;
+
+/** The exit code of DOCKER_READY_PROBE when a daemon it waits for is gone. */
+const DOCKER_DAEMON_EXITED = 3;
+/**
+ * Answers 0 once dockerd answers, DOCKER_DAEMON_EXITED (with the daemon's last log lines) if
+ * containerd or dockerd exited, else 1 after ~10 s of waiting. rc.sysinit starts containerd,
+ * then dockerd once containerd's socket exists; each writes a pid file when started.
+ */
+const DOCKER_READY_PROBE = `for i in $(seq 20); do
+  [ -S /var/run/docker.sock ] && docker info --format '{{.ServerVersion}}' >/dev/null 2>&1 && exit 0
+  for daemon in containerd:/var/log/containerd.log dockerd:/var/log/docker.log; do
+    pidfile=/run/\${daemon%%:*}.pid
+    if [ -e $pidfile ] && ! kill -0 "$(cat $pidfile)" 2>/dev/null; then
+      echo "\${daemon%%:*} exited during start-up; its last log lines:"; tail -n 15 "\${daemon#*:}"; exit ${DOCKER_DAEMON_EXITED}
+    fi
+  done
+  sleep 0.5
+done; exit 1`;
+
 const FAULT_PATTERNS: [RegExp, GuestFault['kind']][] = [
   [/Kernel panic - not syncing[^\n]*/, 'panic'],
   [/BERTH-BOOT-FAILED/, 'boot-failed'],
@@ -378,16 +400,21 @@ export class Guest {
     });
   }
 
-  /** Polls until dockerd answers `docker info`. */
-  async waitForDocker(timeoutMs = 5 * 60_000): Promise<void> {
+  /**
+   * Waits until dockerd answers `docker info`. Each request waits in the guest, asking the
+   * daemon only once its socket exists (a `docker` call costs ~75 M instructions), and fails
+   * at once, with that daemon's log, if containerd or dockerd exited. The deadline is only a
+   * guard against a machine that makes no progress: a cold boot on a busy host takes minutes.
+   */
+  async waitForDocker(timeoutMs = 15 * 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let last: ExecResult | undefined;
     while (Date.now() < deadline) {
-      last = await this.exec('docker info --format "{{.ServerVersion}}"', { timeoutMs: Math.max(1000, deadline - Date.now()) });
+      last = await this.exec(DOCKER_READY_PROBE, { timeoutMs: Math.max(60_000, deadline - Date.now()) });
       if (last.exitCode === 0) return;
-      await new Promise((r) => setTimeout(r, 1000));
+      if (last.exitCode === DOCKER_DAEMON_EXITED) throw new Error(`Docker did not start: ${last.output.trim()}`);
     }
-    const log = await this.exec('tail -n 20 /var/log/docker.log 2>/dev/null; ps -ef | grep -c dockerd', { timeoutMs: 30_000 }).catch(() => undefined);
+    const log = await this.exec('tail -n 20 /var/log/containerd.log /var/log/docker.log 2>/dev/null; ps -ef | grep -E "[c]ontainerd|[d]ockerd"', { timeoutMs: 60_000 }).catch(() => undefined);
     throw new Error(`dockerd did not answer within ${Math.round(timeoutMs / 1000)} s: ${last?.output.trim() ?? ''}\n${log?.output ?? ''}`);
   }
 
@@ -557,6 +584,8 @@ export class Guest {
         const match = pattern.exec(line);
         if (match) this.raiseFault(kind, kind === 'panic' ? `The guest kernel panicked: ${match[0]}` : `The guest stopped: ${line.trim()}`);
       }
+      const killed = parseOomKill(line);
+      if (killed) this.emit('out-of-memory', killed);
       this.kernelLog.push('');
       if (this.kernelLog.length > KERNEL_LOG_LINES) this.kernelLog.shift();
     } else if (byte !== 0x0d) {

@@ -3,7 +3,7 @@
  */
 import { expose, transfer } from 'comlink';
 import { HttpError, requestOverTcp, type HttpRequest } from '../preview/http-client';
-import type { PreviewReply } from '../preview/protocol';
+import { bodyTransferList, readWholeBody, streamsTransfer, type PreviewReply } from '../preview/protocol';
 import { httpAssets, fetchManifest } from './browser-assets';
 import type { ChunkedDisk } from './chunked-disk';
 import { Guest } from './guest';
@@ -35,6 +35,7 @@ class VmWorker implements VmWorkerApi {
     this.guest = guest;
     guest.on('console-output', ({ port, bytes }) => this.queueConsole(port, bytes));
     guest.on('fault', (fault) => this.emit('fault', fault));
+    guest.on('out-of-memory', (killed) => this.emit('out-of-memory', killed));
     if (request.from === 'cold') await guest.waitForDocker();
     return {
       buildId: manifest.buildId,
@@ -65,7 +66,8 @@ class VmWorker implements VmWorkerApi {
     if (!guest || guest.fault) return { ok: false, kind: 'no-vm', message: 'The machine is not running.' };
     try {
       const response = await requestOverTcp(() => guest.openTcp(port), request, { host: `localhost:${port}` });
-      return transfer({ ok: true, ...response }, [response.body as unknown as Transferable]);
+      const body = streamsTransfer ? response.body : await readWholeBody(response.body);
+      return transfer({ ok: true, ...response, body }, bodyTransferList(body));
     } catch (error) {
       return { ok: false, kind: error instanceof HttpError ? error.kind : 'protocol', message: (error as Error).message };
     }

@@ -12,6 +12,8 @@ export interface VmEvents {
   'console-output': { port: number; bytes: Uint8Array };
   'boot-progress': BootProgress;
   fault: GuestFault;
+  /** The guest kernel's OOM killer stopped a process. */
+  'out-of-memory': { process: string; pid: number };
 }
 
 export type VmEvent = { [K in keyof VmEvents]: { type: K; data: VmEvents[K] } }[keyof VmEvents];

@@ -1,0 +1,163 @@
+/**
+ * An hour of a learner's session in Chromium with its defaults (`npm run bench -- --only-soak`,
+ * `--minutes N` to change the length): commands typed into the terminal in a loop (runs,
+ * a published nginx with its logs, exec and preview, the Flask app rebuilt after an edit,
+ * prune), a snapshot saved every 10 minutes over the last one, and every minute the tab's
+ * memory, the guest's free memory and disk, and each command's time. Nothing is asserted
+ * while it runs; what failed and what grew is in the figures.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { openEngine, waitUntil, type EnginePage } from '../e2e/engines/drivers';
+import { runInTerminal, textOf, waitForPlayground } from '../e2e/engines/playground';
+import { flaskApp, flaskDockerfile, writeFileCommand } from '../tests/workspace-files';
+
+export interface SoakSample {
+  minute: number;
+  tabResidentMiB: number;
+  guestAvailableMiB: number;
+  guestDiskUsedMiB: number;
+  /** Seconds of each command finished since the last sample. */
+  commands: Record<string, number[]>;
+}
+
+export interface SoakFigures {
+  minutes: number;
+  cycles: number;
+  snapshotsSaved: number;
+  failures: string[];
+  samples: SoakSample[];
+  /** Tab memory from minute 10 to the end: the first, last, least and most, and last ÷ first. */
+  tabAfterTen: { first: number; last: number; min: number; max: number; growth: number };
+  guestAvailableAfterTen: { first: number; last: number; min: number; max: number; growth: number };
+  /** Each command's median in minutes 10–20 and in the last 10, and last ÷ first. */
+  commandTimes: { command: string; firstMedian: number; lastMedian: number; ratio: number }[];
+}
+
+const PORT = 4183;
+const SNAPSHOT_EVERY_MINUTES = 10;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+function tabResidentMiB(): number {
+  const lines = execFileSync('ps', ['-eo', 'rss=,args=']).toString().split('\n');
+  return Math.max(0, ...lines.filter((l) => l.includes('--type=renderer')).map((l) => Number(l.trim().split(/\s+/)[0]))) / 1024;
+}
+
+/** The cycle of commands a learner types, by name; `i` makes each edit new. */
+function cycle(i: number): [string, string][] {
+  return [
+    ['docker run --rm', `docker run --rm debian echo run ${i}`],
+    ['docker run -d -p', 'docker run -d --name soak-web -p 8300:80 nginx'],
+    ['docker logs', 'docker logs soak-web'],
+    ['docker exec', 'docker exec soak-web ls /usr/share/nginx/html'],
+    ['docker ps', 'docker ps'],
+    ['edit and docker build', `sed -i 's/"hello[^"]*"/"hello ${i}!"/' /workspace/flask/app.py && docker build -t flask-app /workspace/flask`],
+    ['docker rm -f', 'docker rm -f soak-web'],
+    ['docker images', 'docker images'],
+    ['docker system prune', 'docker system prune -f'],
+  ];
+}
+
+function spread(values: number[]) {
+  const first = values[0] ?? 0;
+  const last = values[values.length - 1] ?? 0;
+  return { first, last, min: Math.min(...values), max: Math.max(...values), growth: first ? last / first : 0 };
+}
+
+export async function measureSoak(log: (line: string) => void, minutes: number): Promise<SoakFigures> {
+  const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(PORT), '--strictPort'], { stdio: 'ignore', detached: true });
+  const url = `http://127.0.0.1:${PORT}/`;
+  let page: EnginePage | undefined;
+  const failures: string[] = [];
+  const samples: SoakSample[] = [];
+  let cycles = 0;
+  let snapshotsSaved = 0;
+  try {
+    await waitUntil(async () => (await fetch(url).catch(() => undefined))?.ok ?? false, 60_000, 'vite preview');
+    page = await openEngine('chromium', { width: 1280, height: 800 });
+    await page.goto(url);
+    await waitForPlayground(page, 'start-fresh');
+    const exec = (command: string) => page!.evaluate<{ exitCode: number; output: string }>(`window.berth.session.exec(${JSON.stringify(command)}, 600000)`);
+    await exec(`${writeFileCommand('/workspace/flask/app.py', flaskApp())} && ${writeFileCommand('/workspace/flask/Dockerfile', flaskDockerfile)}`);
+    log(`soak: ${minutes} minutes…`);
+    const started = Date.now();
+    const elapsedMinutes = () => (Date.now() - started) / 60_000;
+    let pending: Record<string, number[]> = {};
+    let nextSample = 1;
+    let nextSnapshot = SNAPSHOT_EVERY_MINUTES;
+    const sample = async () => {
+      const guest = await exec(`awk '/MemAvailable/ {print int($2/1024)}' /proc/meminfo; df -m --output=used / | tail -1`);
+      const [available, used] = guest.output.trim().split('\n').map(Number);
+      samples.push({ minute: Math.round(elapsedMinutes()), tabResidentMiB: tabResidentMiB(), guestAvailableMiB: available, guestDiskUsedMiB: used, commands: pending });
+      pending = {};
+      const last = samples[samples.length - 1];
+      log(`soak: minute ${last.minute}: tab ${last.tabResidentMiB.toFixed(0)} MiB, guest available ${available} MiB, disk used ${used} MiB`);
+    };
+    while (elapsedMinutes() < minutes) {
+      for (const [name, command] of cycle(cycles)) {
+        const t = Date.now();
+        try {
+          const { exitCode, output } = await runInTerminal(page, 0, command, 10 * 60_000);
+          if (exitCode !== 0) failures.push(`minute ${elapsedMinutes().toFixed(1)}: \`${command}\` exited ${exitCode}: ${output.slice(-300)}`);
+        } catch (error) {
+          failures.push(`minute ${elapsedMinutes().toFixed(1)}: \`${command}\`: ${(error as Error).message}`);
+        }
+        (pending[name] ??= []).push((Date.now() - t) / 1000);
+        // The published nginx in the preview, as a learner looks at it, every other cycle.
+        if (name === 'docker exec' && cycles % 2 === 0) {
+          const t2 = Date.now();
+          try {
+            if (!(await page.isVisible('preview'))) await page.click('preview-toggle');
+            await waitUntil(() => page!.isVisible('preview-port-8300'), 2 * 60_000, 'port 8300 in the preview');
+            await page.click('preview-port-8300');
+            await waitUntil(async () => (await page!.frameText('preview-frame')).includes('Welcome to nginx'), 2 * 60_000, 'nginx in the preview', 500);
+          } catch (error) {
+            failures.push(`minute ${elapsedMinutes().toFixed(1)}: preview: ${(error as Error).message}`);
+          }
+          (pending['preview'] ??= []).push((Date.now() - t2) / 1000);
+        }
+      }
+      cycles++;
+      if (elapsedMinutes() >= nextSnapshot) {
+        nextSnapshot += SNAPSHOT_EVERY_MINUTES;
+        const t = Date.now();
+        try {
+          await page.click('tab-snapshots');
+          await page.fill('snapshot-name', 'soak');
+          await page.click('snapshot-save');
+          await waitUntil(async () => (await textOf(page!, 'snapshot-message')).includes('Saved "soak"'), 5 * 60_000, 'the snapshot to be saved');
+          snapshotsSaved++;
+          await page.click('tab-lessons');
+        } catch (error) {
+          failures.push(`minute ${elapsedMinutes().toFixed(1)}: snapshot: ${(error as Error).message}`);
+        }
+        (pending['snapshot save'] ??= []).push((Date.now() - t) / 1000);
+      }
+      while (elapsedMinutes() >= nextSample) {
+        nextSample++;
+        await sample().catch((error: Error) => failures.push(`sample: ${error.message}`));
+      }
+    }
+  } finally {
+    await page?.close();
+    process.kill(-server.pid!);
+  }
+  const afterTen = samples.filter((s) => s.minute >= 10);
+  const times = (from: number, to: number, name: string) => samples.filter((s) => s.minute > from && s.minute <= to).flatMap((s) => s.commands[name] ?? []);
+  const names = [...new Set(samples.flatMap((s) => Object.keys(s.commands)))];
+  return {
+    minutes,
+    cycles,
+    snapshotsSaved,
+    failures,
+    samples,
+    tabAfterTen: spread(afterTen.map((s) => s.tabResidentMiB)),
+    guestAvailableAfterTen: spread(afterTen.map((s) => s.guestAvailableMiB)),
+    commandTimes: names.map((command) => {
+      const first = times(10, 20, command);
+      const last = times(minutes - 10, minutes, command);
+      const firstMedian = first.length ? median(first) : NaN;
+      const lastMedian = last.length ? median(last) : NaN;
+      return { command, firstMedian, lastMedian, ratio: lastMedian / firstMedian };
+    }),
+  };
+}

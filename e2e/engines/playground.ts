@@ -1,0 +1,47 @@
+/**
+ * The playground's terminals in any engine (EnginePage): type as a person would, then wait
+ * for what xterm's buffer shows. Each command gets a unique end marker with its exit code.
+ */
+import { terminalLinesInPage } from '../terminal-buffer';
+import { waitUntil, type EnginePage } from './drivers';
+
+export const PROMPT = 'root@berth:~#';
+const readLines = terminalLinesInPage.toString();
+
+export async function terminalText(page: EnginePage, port: number): Promise<string> {
+  return ((await page.evaluate<string[]>(`(${readLines})(${port})`)) ?? []).join('\n');
+}
+
+export function waitForPrompt(page: EnginePage, port: number, timeoutMs = 5 * 60_000): Promise<void> {
+  return waitUntil(async () => (await terminalText(page, port)).includes(PROMPT), timeoutMs, `the prompt in terminal ${port + 1}`);
+}
+
+export async function typeInto(page: EnginePage, port: number, text: string): Promise<void> {
+  await page.click(`tab-${port}`);
+  await page.type(`[data-testid="terminal-${port}"] textarea`, text);
+}
+
+let markers = 0;
+
+/** Runs a command line in a terminal; resolves with what it printed and its exit code. */
+export async function runInTerminal(page: EnginePage, port: number, command: string, timeoutMs = 5 * 60_000): Promise<{ output: string; exitCode: number }> {
+  const marker = `END${Date.now().toString(36)}${markers++}`;
+  await typeInto(page, port, `${command}; echo "${marker}=$?"\n`);
+  const pattern = new RegExp(`^${marker}=(\\d+)\\s*$`, 'm');
+  let text = '';
+  await waitUntil(async () => pattern.test((text = await terminalText(page, port))), timeoutMs, `\`${command}\` to finish`);
+  const end = text.search(pattern);
+  const echo = text.lastIndexOf(`${marker}=$?"`, end);
+  return { output: text.slice(text.indexOf('\n', echo) + 1, end), exitCode: Number(pattern.exec(text)![1]) };
+}
+
+/** Waits for the first prompt after a load, answering a resume offer with `choice`. */
+export async function waitForPlayground(page: EnginePage, choice: 'resume' | 'start-fresh'): Promise<void> {
+  await waitUntil(async () => (await page.isVisible(choice)) || (await page.isVisible('terminal-0')), 5 * 60_000, 'the resume offer or the terminal');
+  if (await page.isVisible(choice)) await page.click(choice);
+  await waitForPrompt(page, 0);
+}
+
+export async function textOf(page: EnginePage, testId: string): Promise<string> {
+  return (await page.evaluate<string | null>(`document.querySelector('[data-testid="${testId}"]')?.textContent ?? null`)) ?? '';
+}
