@@ -82,16 +82,26 @@ export async function measureSoak(log: (line: string) => void, minutes: number):
     const started = Date.now();
     const elapsedMinutes = () => (Date.now() - started) / 60_000;
     let pending: Record<string, number[]> = {};
-    let nextSample = 1;
     let nextSnapshot = SNAPSHOT_EVERY_MINUTES;
+    // Every minute, beside whatever command runs: the agent answers while a terminal is busy.
+    let sampling = false;
     const sample = async () => {
-      const guest = await exec(`awk '/MemAvailable/ {print int($2/1024)}' /proc/meminfo; df -m --output=used / | tail -1`);
-      const [available, used] = guest.output.trim().split('\n').map(Number);
-      samples.push({ minute: Math.round(elapsedMinutes()), tabResidentMiB: tabResidentMiB(), guestAvailableMiB: available, guestDiskUsedMiB: used, commands: pending });
-      pending = {};
-      const last = samples[samples.length - 1];
-      log(`soak: minute ${last.minute}: tab ${last.tabResidentMiB.toFixed(0)} MiB, guest available ${available} MiB, disk used ${used} MiB`);
+      if (sampling) return;
+      sampling = true;
+      try {
+        const guest = await exec(`awk '/MemAvailable/ {print int($2/1024)}' /proc/meminfo; df -m --output=used / | tail -1`);
+        const [available, used] = guest.output.trim().split('\n').map(Number);
+        samples.push({ minute: Number(elapsedMinutes().toFixed(1)), tabResidentMiB: tabResidentMiB(), guestAvailableMiB: available, guestDiskUsedMiB: used, commands: pending });
+        pending = {};
+        const last = samples[samples.length - 1];
+        log(`soak: minute ${last.minute}: tab ${last.tabResidentMiB.toFixed(0)} MiB, guest available ${available} MiB, disk used ${used} MiB`);
+      } catch (error) {
+        failures.push(`minute ${elapsedMinutes().toFixed(1)}: sample: ${(error as Error).message}`);
+      } finally {
+        sampling = false;
+      }
     };
+    const sampler = setInterval(() => void sample(), 60_000);
     while (elapsedMinutes() < minutes) {
       for (const [name, command] of cycle(cycles)) {
         const t = Date.now();
@@ -132,11 +142,9 @@ export async function measureSoak(log: (line: string) => void, minutes: number):
         }
         (pending['snapshot save'] ??= []).push((Date.now() - t) / 1000);
       }
-      while (elapsedMinutes() >= nextSample) {
-        nextSample++;
-        await sample().catch((error: Error) => failures.push(`sample: ${error.message}`));
-      }
     }
+    clearInterval(sampler);
+    await sample();
   } finally {
     await page?.close();
     process.kill(-server.pid!);

@@ -30,6 +30,32 @@ test.describe.serial('the playground', () => {
     expect(output.split('\n').map((l) => l.trim())).toContain('hello');
   });
 
+  test("the tutorial's first commands, typed as written, give Docker's error and Berth's way forward", async () => {
+    const commands: [string, string][] = [
+      ['docker container run -t ubuntu ls', 'docker container run -t debian ls'],
+      ['docker container run -t ubuntu:18.04 ls', 'docker container run -t debian:12 ls'],
+      ['docker run -d ubuntu sleep 300', 'docker run -d debian sleep 300'],
+      ['docker run -t alpine ls', 'docker run -t busybox ls'],
+    ];
+    for (const [typed, works] of commands) {
+      // Typed bare, as a learner does (runInTerminal's end marker would be part of the line).
+      await typeInto(page, 0, `${typed}\n`);
+      const sinceTyped = async () => {
+        const text = await terminalText(page, 0);
+        return text.slice(text.lastIndexOf(typed));
+      };
+      await expect.poll(sinceTyped, { message: `Berth's line after \`${typed}\``, intervals: [250] }).toMatch(/^berth: .*$/m);
+      const shown = await sinceTyped();
+      // Docker's own output, unchanged, then one line from Berth with the command that works here.
+      expect(shown).toMatch(/Unable to find image '[^']+' locally\n.*registry-1\.docker\.io.*\nSee 'docker (container )?run --help'\.\nberth: /s);
+      expect(shown.match(/^berth: .*$/gm)).toEqual([expect.stringContaining(`Try: ${works}`)]);
+      // Docker's exit code, unchanged.
+      expect((await runInTerminal(page, 0, 'echo "status $?"')).output.trim()).toBe('status 125');
+    }
+    const { output } = await runInTerminal(page, 0, 'docker container run -t debian ls');
+    expect(output).toMatch(/\bbin\b.*\betc\b/s);
+  });
+
   test('lists the namespaces with lsns', async () => {
     const { output, exitCode } = await runInTerminal(page, 0, 'lsns');
     expect(exitCode).toBe(0);

@@ -12,6 +12,7 @@ import { listeningSocketsWatchCommand, parseListeningPorts, parseListeningWatch,
 import { discardBody, type PreviewReply } from './preview/protocol';
 import { PromptWatcher } from './lessons/prompt';
 import { DiskFullWatcher, diskFullNotice, outOfMemoryNotice, type MachineNotice } from './machine-notices';
+import { MissingImageHints } from './missing-images';
 
 export type SessionStatus = 'idle' | 'booting' | 'ready' | 'boot-failed' | 'faulted';
 
@@ -60,6 +61,8 @@ export class VmSession {
   /** The machine hit a limit (its disk full, its memory gone): what happened and what to do. */
   notice = $state.raw<MachineNotice | null>(null);
   private readonly diskFull = new Map<number, DiskFullWatcher>();
+  /** Berth's line after Docker's error for an image the machine lacks (missing-images.ts). */
+  private imageHints = this.newImageHints();
 
   private worker: Worker | undefined;
   private api: Remote<VmWorkerApi> | undefined;
@@ -108,6 +111,7 @@ export class VmSession {
     this.progress = { step: 'downloading', loaded: 0, total: 0 };
     this.notice = null;
     this.diskFull.clear();
+    this.imageHints = this.newImageHints();
     this.replay.clear();
     const worker = new Worker(new URL('./vm/vm.worker.ts', import.meta.url), { type: 'module' });
     this.worker = worker;
@@ -157,6 +161,7 @@ export class VmSession {
   writeConsole(port: number, data: string, typed = true): void {
     if (this.status !== 'ready') return;
     if (typed) this.lastInputAt = Date.now();
+    this.imageHints.typed(port, data);
     void this.api?.writeConsole(port, data);
   }
 
@@ -204,7 +209,8 @@ export class VmSession {
   private onEvents(events: VmEvent[]): void {
     for (const event of events) {
       if (event.type === 'console-output') {
-        const { port, bytes } = event.data;
+        const { port } = event.data;
+        const bytes = this.imageHints.output(port, event.data.bytes);
         this.lastConsoleOutputAt = Date.now();
         this.lastOutputPort = port;
         let prompt = this.prompts.get(port);
@@ -224,6 +230,10 @@ export class VmSession {
         this.notice = outOfMemoryNotice(event.data.process, event.data.pid);
       }
     }
+  }
+
+  private newImageHints(): MissingImageHints {
+    return new MissingImageHints(() => this.bootResult?.images ?? []);
   }
 
   private keepForReplay(port: number, bytes: Uint8Array): void {
