@@ -34,6 +34,12 @@ describe.each(engines)('the playground in %s', (engine) => {
     await page.goto(ENGINES_BASE_URL);
     await waitForPlayground(page, 'start-fresh');
     expect(await page.evaluate('document.querySelector(\'[data-testid="vm-status"]\').dataset.status')).toBe('ready');
+    // Offline use is offered, or the page says in words why this browser cannot have it.
+    await waitUntil(
+      async () => (await page.isVisible('offline-make')) || (await page.isVisible('offline-available')) || (await textOf(page, 'offline-message')) !== '',
+      60_000,
+      '"Make available offline", or why not',
+    );
   });
 
   test('runs a container', async () => {
@@ -49,7 +55,7 @@ describe.each(engines)('the playground in %s', (engine) => {
   test('previews a published port', async () => {
     await run('docker run -d --name web -p 8080:80 nginx');
     // The preview opens by itself once the port answers.
-    await waitUntil(() => page.isVisible('preview-port-8080'), 3 * 60_000, 'port 8080 in the preview');
+    await waitUntil(() => page.isVisible('preview-port-8080'), 5 * 60_000, 'port 8080 in the preview');
     await page.click('preview-port-8080');
     await waitUntil(
       async () => {
