@@ -178,7 +178,7 @@ async function measureOffline(page: Page, log: (line: string) => void): Promise<
 }
 
 /** The largest Chromium renderer's resident memory: the tab with its worker and the guest's memory. */
-function tabResidentMiB(): number {
+export function tabResidentMiB(): number {
   const lines = execFileSync('ps', ['-eo', 'rss=,args=']).toString().split('\n');
   const renderers = lines.filter((line) => line.includes('--type=renderer')).map((line) => Number(line.trim().split(/\s+/)[0]));
   return Math.max(0, ...renderers) / 1024;

@@ -6,9 +6,10 @@
  * memory, the guest's free memory and disk, and each command's time. Nothing is asserted
  * while it runs; what failed and what grew is in the figures.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { openEngine, waitUntil, type EnginePage } from '../e2e/engines/drivers';
 import { runInTerminal, textOf, waitForPlayground } from '../e2e/engines/playground';
+import { tabResidentMiB } from './page';
 import { flaskApp, flaskDockerfile, writeFileCommand } from '../tests/workspace-files';
 
 export interface SoakSample {
@@ -36,11 +37,6 @@ export interface SoakFigures {
 const PORT = 4183;
 const SNAPSHOT_EVERY_MINUTES = 10;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-function tabResidentMiB(): number {
-  const lines = execFileSync('ps', ['-eo', 'rss=,args=']).toString().split('\n');
-  return Math.max(0, ...lines.filter((l) => l.includes('--type=renderer')).map((l) => Number(l.trim().split(/\s+/)[0]))) / 1024;
-}
 
 /** The cycle of commands a learner types, by name; `i` makes each edit new. */
 function cycle(i: number): [string, string][] {
