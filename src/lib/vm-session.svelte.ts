@@ -4,8 +4,7 @@
  */
 import { proxy, transfer, wrap, type Remote } from 'comlink';
 import v86WasmUrl from 'v86/build/v86.wasm?url';
-import type { BootProgress, ExecResult, GuestFault, SnapshotFigures } from './vm/guest';
-import type { BootRequest, BootResult, DiskFigures, VmEvent, VmWorkerApi } from './vm/worker-api';
+import type { BootProgress, BootRequest, BootResult, DiskFigures, ExecResult, GuestFault, SnapshotFigures, VmEvent, VmWorkerApi } from './vm/worker-api';
 import type { HttpRequest } from './preview/http-client';
 import { startPreviewBridge } from './preview/bridge';
 import { listeningSocketsWatchCommand, parseListeningPorts, parseListeningWatch, parsePublishedPorts } from './preview/ports';

@@ -4,7 +4,7 @@
  * holds a Web Lock for as long as it lives, and a second tab says so instead of saving.
  */
 import type { VmSession } from '../vm-session.svelte';
-import type { SnapshotFigures } from '../vm/guest';
+import type { SnapshotFigures } from '../vm/worker-api';
 import { SnapshotFormatError } from './delta';
 import { decodeSnapshotFile, encodeSnapshotFile } from './export-file';
 import { SnapshotStore, type SnapshotMeta } from './store';

@@ -9,100 +9,27 @@
  *   hvc0…  virtio console ports, each a root shell with a real window size
  */
 import { V86, type V86Options } from 'v86';
-import { AgentAnswerParser, encodeAgentRequest, type AgentAnswer } from './agent-protocol';
+import { AgentChannel, type ExecResult } from './agent-channel';
 import { ChunkedDisk } from './chunked-disk';
+import { ConsoleInput } from './console-input';
+import { tcpStreamOf } from './guest-tcp';
 import { InstructionCounter } from './instruction-counter';
-import { releaseBuffer, zeroingOnlyNonzeroPages } from './host-memory';
+import { releaseBuffer } from './host-memory';
+import * as internals from './v86-internals';
 import { decodeSnapshot, encodeSnapshot, StateMemory, type BaseIndex } from '../snapshots/delta';
 import { packSnapshot, unpackSnapshot } from '../snapshots/pack';
 import { readState, type StateFile } from './state-file';
 import { parseOomKill } from '../machine-notices';
 import { splitV86State, unpackMemory, withoutMemory, type BufferFiller, type StateParts } from './v86-state';
 import type { VmManifest } from './manifest';
-import type { TcpEvents, TcpStream } from '../preview/http-client';
+import type { TcpStream } from '../preview/http-client';
+import type { BootOptions, GuestAssets, GuestEvents, GuestFault, SnapshotFigures } from './guest-types';
 
-/** v86's `set_jit_config` index for the most guest pages one compiled module may span. */
-const JIT_CONFIG_MAX_PAGES = 1;
+export type * from './guest-types';
+export type { ExecResult } from './agent-channel';
+
 /** See Guest.tuneJit. */
 const JIT_MAX_PAGES_PER_MODULE = 1;
-
-/** The part of v86's fake_network TCPConnection a Guest uses. */
-interface V86TcpConnection {
-  state: string;
-  ack: number;
-  process(packet: { tcp: { fin?: boolean; seq: number }; tcp_data?: Uint8Array }): void;
-  emit(event: 'data', bytes: Uint8Array): void;
-  on(event: 'connect' | 'shutdown' | 'close', listener: () => void): void;
-  on(event: 'data', listener: (bytes: Uint8Array) => void): void;
-  write(bytes: Uint8Array): void;
-  close(): void;
-}
-
-/** Where a Guest gets the files its manifest names. */
-export interface GuestAssets {
-  /** Reads one file named in the manifest (relative path), reporting bytes as they arrive. */
-  read(path: string, onProgress?: (loaded: number, total: number) => void): Promise<Uint8Array>;
-  /** The same, handing over each part of the file as it arrives instead of the whole. */
-  stream(path: string, onBytes: (bytes: Uint8Array) => void, onProgress?: (loaded: number, total: number) => void): Promise<void>;
-  /** Downloads and unpacks the shipped state elsewhere (another thread); else it is done here, with stream. */
-  readState?(file: StateFile, onProgress: (loaded: number) => void): Promise<Uint8Array>;
-  /** How v86 finds its wasm: a path under Node, a URL in the browser. */
-  wasmPath: string;
-}
-
-export type BootStep = 'downloading' | 'starting' | 'restoring' | 'booting' | 'setting-clock' | 'waiting-for-docker' | 'ready';
-
-export interface BootProgress {
-  step: BootStep;
-  /** Bytes so far and in all, while downloading. */
-  loaded?: number;
-  total?: number;
-}
-
-export interface GuestFault {
-  kind: 'panic' | 'halt' | 'boot-failed' | 'emulator-error' | 'unresponsive' | 'disk-error';
-  message: string;
-  /** The last lines the kernel console printed, for the person reading the report. */
-  lastConsoleLines: string[];
-}
-
-export interface ExecResult {
-  exitCode: number;
-  output: string;
-}
-
-/** Everything a Guest reports, modelled on v86's own event map. */
-export interface GuestEvents {
-  'console-output': { port: number; bytes: Uint8Array };
-  'boot-progress': BootProgress;
-  fault: GuestFault;
-  /** The kernel's OOM killer stopped a process (the machine goes on). */
-  'out-of-memory': { process: string; pid: number };
-}
-
-export interface BootOptions {
-  /** 'state' restores the manifest's saved state; 'cold' boots the kernel from scratch. */
-  from: 'state' | 'cold';
-  /** Replace the manifest's chunked disk (provisioning writes straight to a raw image). */
-  disk?: unknown;
-  /** A second disk, /dev/sdb in the guest (provisioning feeds image archives this way). */
-  secondDisk?: unknown;
-  onProgress?: (progress: BootProgress) => void;
-  /** Give up waiting for the guest after this long. */
-  timeoutMs?: number;
-  /** A compressed snapshot (Guest.takeSnapshot) to resume instead of the plain saved state. */
-  snapshot?: Uint8Array;
-}
-
-export interface SnapshotFigures {
-  /** Compressed bytes, as stored. */
-  storedBytes: number;
-  /** The whole machine state's size, for comparison. */
-  stateBytes: number;
-  storedPages: number;
-  nonzeroPages: number;
-  seconds: number;
-}
 
 /** A snapshot cannot unpack to more than this: the largest state a 512 MiB guest makes, with room. */
 const SNAPSHOT_LIMIT_BYTES = 1.5 * 2 ** 30;
@@ -133,30 +60,6 @@ const FAULT_PATTERNS: [RegExp, GuestFault['kind']][] = [
   [/reboot: (System halted|Power down|Restarting system)/, 'halt'],
 ];
 
-/**
- * v86's TCP drops the payload of a segment that also carries FIN (it only counts the FIN),
- * and Linux often sends a response's last bytes that way: deliver them before the FIN.
- */
-function deliverDataWithFin(connection: V86TcpConnection): void {
-  const process = connection.process.bind(connection);
-  connection.process = (packet) => {
-    const data = packet.tcp_data;
-    if (packet.tcp.fin && data?.length && connection.ack === packet.tcp.seq && connection.state === 'established') {
-      connection.ack += data.length;
-      connection.emit('data', data);
-    }
-    process(packet);
-  };
-}
-
-/** The part of v86's virtio balloon (src/virtio_balloon.js) free-page hinting uses. */
-interface V86Balloon {
-  fp_cmd: number;
-  zeroed: number;
-  free_cb: ((zeroed: number) => void) | undefined;
-  virtio: { notify_config_changes(): void };
-}
-
 type Listener<K extends keyof GuestEvents> = (event: GuestEvents[K]) => void;
 
 export class Guest {
@@ -169,16 +72,9 @@ export class Guest {
   snapshotResumeSeconds = 0;
 
   private readonly listeners = new Map<keyof GuestEvents, Set<(event: never) => void>>();
-  private readonly pending = new Map<number, { resolve: (a: AgentAnswer) => void; reject: (e: Error) => void }>();
-  private readonly agentParser: AgentAnswerParser;
-  private agentReadyWaiters: (() => void)[] = [];
-  private agentReady = false;
-  /**
-   * Agent request ids start anywhere: a machine resumed from a snapshot may still answer a
-   * request of the session that saved it (a port watch waits in the guest for up to 20 s),
-   * and that answer must not be taken for one of this session's.
-   */
-  private nextRequestId = 1 + Math.floor(Math.random() * 2 ** 30);
+  private readonly agent: AgentChannel;
+  private readonly consoleInput: ConsoleInput;
+  private jitFigures: () => internals.JitFigures | undefined = () => undefined;
   private kernelLog: string[] = [''];
   private readonly counter: InstructionCounter;
   /** The shipped state's memory indexed (its pages' hashes, where its blocks are): the base every snapshot is stored against. */
@@ -190,19 +86,13 @@ export class Guest {
   private constructor(readonly manifest: VmManifest, options: V86Options, disk: unknown) {
     this.disk = disk;
     this.emulator = new V86(options);
-    this.agentParser = new AgentAnswerParser(
-      (answer) => {
-        const waiter = this.pending.get(answer.id);
-        this.pending.delete(answer.id);
-        waiter?.resolve(answer);
-      },
-      () => {
-        this.agentReady = true;
-        for (const wake of this.agentReadyWaiters.splice(0)) wake();
-      },
+    this.agent = new AgentChannel((bytes) => this.emulator.serial_send_bytes(1, bytes), () => this.consoleTail());
+    this.consoleInput = new ConsoleInput(
+      (port) => internals.consoleHasInputBuffer(this.emulator, port),
+      (port, bytes) => internals.bus(this.emulator).send(`virtio-console${port}-input-bytes`, bytes),
     );
     this.emulator.add_listener('serial0-output-byte', (byte) => this.onKernelConsoleByte(byte));
-    this.emulator.add_listener('serial1-output-byte', (byte) => this.agentParser.push([byte]));
+    this.emulator.add_listener('serial1-output-byte', (byte) => this.agent.receive([byte]));
     for (let port = 0; port < manifest.emulator.consolePorts; port++) {
       this.emulator.add_listener(`virtio-console${port}-output-bytes` as 'virtio-console0-output-bytes', (bytes) =>
         this.emit('console-output', { port, bytes }),
@@ -329,32 +219,7 @@ export class Guest {
    * reach a published port. Needs the emulator's in-browser network stack (network "fetch").
    */
   openTcp(port: number): TcpStream {
-    const adapter = (this.emulator as unknown as { network_adapter?: { connect?(port: number): V86TcpConnection } }).network_adapter;
-    if (!adapter?.connect) throw new Error('This guest has no in-browser network to reach its ports.');
-    const connection = adapter.connect(port);
-    deliverDataWithFin(connection);
-    let open = true;
-    const listeners: Partial<TcpEvents> = {};
-    const closed = () => {
-      if (!open) return;
-      open = false;
-      listeners.close?.();
-    };
-    connection.on('connect', () => listeners.connect?.());
-    // v86 hands out a view of its receive buffer, reused for the next frame: copy it.
-    connection.on('data', (bytes: Uint8Array) => listeners.data?.(bytes.slice()));
-    connection.on('shutdown', () => listeners.end?.());
-    connection.on('close', closed);
-    return {
-      write: (bytes) => void (open && connection.write(bytes)),
-      close: () => {
-        if (!open) return;
-        connection.close();
-        // After our FIN the peer's ACK releases the connection without another event.
-        if (connection.state === 'closed' || connection.state === 'last-ack' || connection.state === 'syn-sent') closed();
-      },
-      on: (event, listener) => void (listeners[event] = listener),
-    };
+    return tcpStreamOf(internals.connectTcp(this.emulator, port));
   }
 
   /** Guest instructions executed since this Guest started (accumulated past the u32 wrap). */
@@ -380,24 +245,7 @@ export class Guest {
 
   private execNow(command: string, timeoutMs: number): Promise<ExecResult> {
     if (this.fault) return Promise.reject(this.faultError(this.fault));
-    const id = this.nextRequestId++;
-    return new Promise<ExecResult>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`The guest did not finish \`${command}\` within ${Math.round(timeoutMs / 1000)} s.` + this.consoleTail()));
-      }, timeoutMs);
-      this.pending.set(id, {
-        resolve: (answer) => {
-          clearTimeout(timer);
-          resolve({ exitCode: answer.exitCode, output: new TextDecoder().decode(answer.output) });
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
-      this.sendSerial(1, encodeAgentRequest(id, command));
-    });
+    return this.agent.request(command, timeoutMs);
   }
 
   /**
@@ -421,14 +269,14 @@ export class Guest {
   /** Sends bytes to a shell console (hvcN), as typed keys. */
   writeConsole(port: number, data: Uint8Array | string): void {
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-    this.sendToConsolePort(port, bytes);
+    this.consoleInput.send(port, bytes);
   }
 
   /** Tells a console its window size; the guest kernel sends SIGWINCH to its foreground job. */
   resizeConsole(port: number, cols: number, rows: number): void {
     // v86 writes its two values in the order Linux reads as (rows, cols), though it names
     // them (cols, rows): measured with `stty size`, so pass them the way Linux reads them.
-    this.bus().send(`virtio-console${port}-resize`, [rows, cols]);
+    internals.bus(this.emulator).send(`virtio-console${port}-resize`, [rows, cols]);
   }
 
   async saveState(): Promise<ArrayBuffer> {
@@ -441,7 +289,7 @@ export class Guest {
     await this.restoreWithoutCopy(splitV86State(state instanceof Uint8Array ? state : new Uint8Array(state)));
     this.counter.rebase();
     // A restored guest's agent is already waiting on its serial line.
-    this.agentReady = true;
+    this.agent.markReady();
     if (run) await this.emulator.run();
   }
 
@@ -456,7 +304,7 @@ export class Guest {
    * after one, would do nothing. Each request here gets a fresh id.
    */
   async releaseFreeMemory(timeoutMs = 15_000): Promise<number> {
-    const balloon = (this.emulator as unknown as { v86?: { cpu?: { devices?: { virtio_balloon?: V86Balloon } } } }).v86?.cpu?.devices?.virtio_balloon;
+    const balloon = internals.balloon(this.emulator);
     if (!balloon) return Promise.resolve(0);
     const released = new Promise<number>((resolve) => {
       const timer = setTimeout(() => resolve(0), timeoutMs);
@@ -536,8 +384,7 @@ export class Guest {
     const packed = whole(state.buffers[state.packedMemoryId]);
     const bitmap = whole(state.buffers[state.memoryBitmapId]);
     await this.emulator.restore_state(bufferOf(withoutMemory(state)));
-    const memory = (this.emulator as unknown as { v86: { cpu: { mem8: Uint8Array } } }).v86.cpu.mem8;
-    unpackMemory(memory, bitmap, packed);
+    unpackMemory(internals.guestMemory(this.emulator), bitmap, packed);
     for (const bytes of assembled) releaseBuffer(bytes);
   }
 
@@ -550,8 +397,7 @@ export class Guest {
 
   async destroy(): Promise<void> {
     clearInterval(this.counterTimer);
-    for (const [, waiter] of this.pending) waiter.reject(new Error('The guest was shut down.'));
-    this.pending.clear();
+    this.agent.rejectAll(new Error('The guest was shut down.'));
     await this.emulator.destroy();
   }
 
@@ -563,8 +409,7 @@ export class Guest {
   private raiseFault(kind: GuestFault['kind'], message: string): void {
     if (this.fault) return;
     this.fault = { kind, message, lastConsoleLines: this.lastConsoleLines() };
-    for (const [, waiter] of this.pending) waiter.reject(this.faultError(this.fault));
-    this.pending.clear();
+    this.agent.rejectAll(this.faultError(this.fault));
     this.emit('fault', this.fault);
   }
 
@@ -594,19 +439,7 @@ export class Guest {
   }
 
   private waitForAgent(timeoutMs: number): Promise<void> {
-    if (this.agentReady) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`The guest did not start within ${Math.round(timeoutMs / 1000)} s.${this.consoleTail()}`)), timeoutMs);
-      const stopOnFault = this.on('fault', (fault) => {
-        clearTimeout(timer);
-        reject(this.faultError(fault));
-      });
-      this.agentReadyWaiters.push(() => {
-        clearTimeout(timer);
-        stopOnFault();
-        resolve();
-      });
-    });
+    return this.agent.whenReady(timeoutMs, (reject) => this.on('fault', (fault) => reject(this.faultError(fault))));
   }
 
   private waitForEmulatorLoaded(timeoutMs = 60_000): Promise<void> {
@@ -615,8 +448,9 @@ export class Guest {
       this.emulator.add_listener('emulator-loaded', () => {
         clearTimeout(timer);
         this.tuneJit();
-        this.yieldOnThisThread();
-        this.zeroOnlyWrittenPages();
+        internals.yieldOnThisThread(this.emulator);
+        internals.zeroOnlyWrittenPages(this.emulator);
+        this.jitFigures = internals.countJit(this.emulator);
         resolve();
       });
     });
@@ -632,116 +466,21 @@ export class Guest {
    * v86's own (its `set_jit_config` export); the guest's instructions are the same.
    */
   private tuneJit(): void {
-    this.jitExports()?.set_jit_config?.(JIT_CONFIG_MAX_PAGES, JIT_MAX_PAGES_PER_MODULE);
-  }
-
-  /**
-   * v86 runs the guest in slices of about a millisecond and yields between them. In a browser
-   * worker it yields through a second worker of its own: each slice ends with a message to
-   * that thread and waits for its answer, a round trip between two threads a thousand times a
-   * second. A MessageChannel inside this worker gives the same "run again after pending
-   * tasks" without leaving the thread (Node already uses setImmediate). Waits for a guest
-   * timer (t ≥ 1 ms, the guest halted) stay timers, as in v86.
-   */
-  private yieldOnThisThread(): void {
-    type Loop = {
-      yield(t: number, tick: number): void;
-      yield_callback(tick: number): void;
-      unregister_yield(): void;
-    };
-    const loop = (this.emulator as unknown as { v86?: Loop }).v86;
-    const inWorker = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
-    if (!loop || !inWorker || typeof MessageChannel === 'undefined') return;
-    loop.unregister_yield();
-    const channel = new MessageChannel();
-    channel.port1.onmessage = (event: MessageEvent<number>) => loop.yield_callback(event.data);
-    // A newer tick makes an older one moot (yield_callback ignores it); drop its timer as v86 does.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    loop.yield = (t, tick) => {
-      clearTimeout(timer);
-      if (t < 1) channel.port2.postMessage(tick);
-      else timer = setTimeout(() => loop.yield_callback(tick), t);
-    };
-    loop.unregister_yield = () => {
-      clearTimeout(timer);
-      channel.port1.close();
-    };
-  }
-
-  /**
-   * Restoring a state, v86 first zeroes the whole guest memory, then copies in the state's
-   * non-zero pages. Zeros written to memory the tab never touched make the operating system
-   * give it real pages: all 512 MiB were resident after a restore, though about half of them
-   * are free, zero pages in the guest. Zeroing only the pages that are not zero already gives
-   * the same memory and leaves the rest unallocated until the guest uses it.
-   */
-  private zeroOnlyWrittenPages(): void {
-    type Cpu = { zero_memory(address: number, length: number): void; is_memory_zeroed(address: number, length: number): boolean };
-    const cpu = (this.emulator as unknown as { v86?: { cpu?: Cpu } }).v86?.cpu;
-    if (!cpu?.zero_memory || !cpu.is_memory_zeroed) return;
-    cpu.zero_memory = zeroingOnlyNonzeroPages(cpu.zero_memory.bind(cpu), cpu.is_memory_zeroed.bind(cpu));
+    internals.setJitConfig(this.emulator, internals.JIT_CONFIG.maxPagesPerModule, JIT_MAX_PAGES_PER_MODULE);
   }
 
   /** The most guest pages one of v86's compiled modules spans, as v86 reports it. */
   get jitPagesPerModule(): number | undefined {
-    return this.jitExports()?.get_jit_config?.(JIT_CONFIG_MAX_PAGES);
+    return internals.jitConfig(this.emulator, internals.JIT_CONFIG.maxPagesPerModule);
   }
 
-  private jitExports() {
-    type JitExports = { set_jit_config?(index: number, value: number): void; get_jit_config?(index: number): number };
-    return (this.emulator as unknown as { v86?: { cpu?: { wm?: { exports?: JitExports } } } }).v86?.cpu?.wm?.exports;
+  /** v86's compiles, evictions and live modules since this Guest started (undefined if v86 hides them). */
+  jit(): internals.JitFigures | undefined {
+    return this.jitFigures();
   }
 
   private emit<K extends keyof GuestEvents>(name: K, event: GuestEvents[K]): void {
     for (const listener of this.listeners.get(name) ?? []) (listener as Listener<K>)(event);
-  }
-
-  private bus(): { send(name: string, value: unknown): void } {
-    return (this.emulator as unknown as { bus: { send(name: string, value: unknown): void } }).bus;
-  }
-
-  private sendSerial(port: number, bytes: Uint8Array): void {
-    this.emulator.serial_send_bytes(port, bytes);
-  }
-
-  /**
-   * v86's virtio console drops input when the guest has no receive buffer posted, so send
-   * at most one page at a time and only when a buffer is waiting; the rest is queued.
-   */
-  private readonly consoleQueues = new Map<number, Uint8Array[]>();
-  private consoleFlushScheduled = false;
-
-  private sendToConsolePort(port: number, bytes: Uint8Array): void {
-    const queue = this.consoleQueues.get(port) ?? [];
-    for (let i = 0; i < bytes.length; i += 4096) queue.push(bytes.subarray(i, i + 4096));
-    this.consoleQueues.set(port, queue);
-    this.flushConsoleQueues();
-  }
-
-  private flushConsoleQueues(): void {
-    let waiting = false;
-    for (const [port, queue] of this.consoleQueues) {
-      while (queue.length && this.consoleHasInputBuffer(port)) {
-        this.bus().send(`virtio-console${port}-input-bytes`, queue.shift());
-      }
-      if (queue.length) waiting = true;
-    }
-    if (waiting && !this.consoleFlushScheduled) {
-      this.consoleFlushScheduled = true;
-      setTimeout(() => {
-        this.consoleFlushScheduled = false;
-        this.flushConsoleQueues();
-      }, 5);
-    }
-  }
-
-  private consoleHasInputBuffer(port: number): boolean {
-    const device = (this.emulator as unknown as {
-      v86?: { cpu?: { devices?: { virtio_console?: { virtio: { queues: { has_request(): boolean }[] } } } } };
-    }).v86?.cpu?.devices?.virtio_console;
-    if (!device) return true;
-    const queueId = port === 0 ? 0 : port * 2 + 2;
-    return device.virtio.queues[queueId]?.has_request() ?? true;
   }
 }
 

@@ -2,7 +2,10 @@
  * The page ↔ VM worker boundary: one interface the worker implements and exposes with
  * comlink, and one event map for everything the VM reports. Nothing else crosses.
  */
-import type { BootProgress, ExecResult, GuestFault, SnapshotFigures } from './guest';
+import type { BootProgress, GuestFault, SnapshotFigures } from './guest-types';
+import type { ExecResult } from './agent-channel';
+
+export type { BootProgress, ExecResult, GuestFault, SnapshotFigures };
 import type { ImageEntry } from './manifest';
 import type { HttpRequest } from '../preview/http-client';
 import type { PreviewReply } from '../preview/protocol';

@@ -1,0 +1,202 @@
+/**
+ * Every reach into v86 past its public API (`V86`'s documented methods and events), in one
+ * place: each names the v86 source it depends on, so an upgrade of v86 is checked here.
+ * Each returns quietly (or undefined) when the part it needs is missing, so a v86 that has
+ * moved on degrades to its own defaults instead of throwing.
+ */
+import type { V86 } from 'v86';
+import { zeroingOnlyNonzeroPages } from './host-memory';
+
+/** v86's `set_jit_config` indices (src/rust/jit.rs, set_jit_config). */
+export const JIT_CONFIG = { disabled: 0, maxPagesPerModule: 1, loopSafety: 2, maxExtraBasicBlocks: 3 } as const;
+/** v86's compiled modules live in its wasm table from this index on (src/const.js). */
+const WASM_TABLE_OFFSET = 1024;
+/** How many modules that table holds (src/const.js, WASM_TABLE_SIZE). */
+export const WASM_TABLE_SIZE = 900;
+
+interface V86Cpu {
+  mem8: Uint8Array;
+  wm?: { exports?: JitExports; wasm_table?: WebAssembly.Table };
+  devices?: {
+    virtio_balloon?: V86Balloon;
+    virtio_console?: { virtio: { queues: { has_request(): boolean }[] } };
+  };
+  zero_memory?(address: number, length: number): void;
+  is_memory_zeroed?(address: number, length: number): boolean;
+  // Called through these properties by the wasm module's imports (src/browser/starter.js).
+  codegen_finalize?(index: number, start: number, stateFlags: number, ptr: number, length: number): void;
+  jit_clear_func?(index: number): void;
+  jit_clear_all_funcs?(): void;
+}
+
+interface JitExports {
+  set_jit_config?(index: number, value: number): void;
+  get_jit_config?(index: number): number;
+}
+
+/** The part of v86's virtio balloon (src/virtio_balloon.js) free-page hinting uses. */
+export interface V86Balloon {
+  fp_cmd: number;
+  zeroed: number;
+  free_cb: ((zeroed: number) => void) | undefined;
+  virtio: { notify_config_changes(): void };
+}
+
+/** The part of v86's fake_network TCPConnection (src/browser/fake_network.js) a Guest uses. */
+export interface V86TcpConnection {
+  state: string;
+  ack: number;
+  process(packet: { tcp: { fin?: boolean; seq: number }; tcp_data?: Uint8Array }): void;
+  emit(event: 'data', bytes: Uint8Array): void;
+  on(event: 'connect' | 'shutdown' | 'close', listener: () => void): void;
+  on(event: 'data', listener: (bytes: Uint8Array) => void): void;
+  write(bytes: Uint8Array): void;
+  close(): void;
+}
+
+interface V86Main {
+  cpu?: V86Cpu;
+  // The emulator's run loop (src/main.js).
+  yield(t: number, tick: number): void;
+  yield_callback(tick: number): void;
+  unregister_yield(): void;
+}
+
+function main(emulator: V86): V86Main | undefined {
+  return (emulator as unknown as { v86?: V86Main }).v86;
+}
+
+function cpu(emulator: V86): V86Cpu | undefined {
+  return main(emulator)?.cpu;
+}
+
+/** v86's message bus, for the device messages its public API has no method for. */
+export function bus(emulator: V86): { send(name: string, value: unknown): void } {
+  return (emulator as unknown as { bus: { send(name: string, value: unknown): void } }).bus;
+}
+
+/** The guest's memory as v86 holds it. */
+export function guestMemory(emulator: V86): Uint8Array {
+  const memory = cpu(emulator)?.mem8;
+  if (!memory) throw new Error('The emulator has no guest memory yet.');
+  return memory;
+}
+
+export function balloon(emulator: V86): V86Balloon | undefined {
+  return cpu(emulator)?.devices?.virtio_balloon;
+}
+
+/**
+ * Whether the guest has a receive buffer posted on a virtio console port: v86 drops input
+ * sent without one (src/virtio_console.js). True when it cannot tell.
+ */
+export function consoleHasInputBuffer(emulator: V86, port: number): boolean {
+  const device = cpu(emulator)?.devices?.virtio_console;
+  if (!device) return true;
+  // Port 0 receives on queue 0; port n ≥ 1 on queue 2n + 2 (queues 2 and 3 are control).
+  const queueId = port === 0 ? 0 : port * 2 + 2;
+  return device.virtio.queues[queueId]?.has_request() ?? true;
+}
+
+/** Opens a TCP connection through v86's in-browser network stack (network "fetch"). */
+export function connectTcp(emulator: V86, port: number): V86TcpConnection {
+  const adapter = (emulator as unknown as { network_adapter?: { connect?(port: number): V86TcpConnection } }).network_adapter;
+  if (!adapter?.connect) throw new Error('This guest has no in-browser network to reach its ports.');
+  return adapter.connect(port);
+}
+
+export function setJitConfig(emulator: V86, index: number, value: number): void {
+  cpu(emulator)?.wm?.exports?.set_jit_config?.(index, value);
+}
+
+export function jitConfig(emulator: V86, index: number): number | undefined {
+  return cpu(emulator)?.wm?.exports?.get_jit_config?.(index);
+}
+
+/** What v86's JIT did, counted where its wasm calls out to JavaScript. */
+export interface JitFigures {
+  /** Modules compiled (each `codegen_finalize`, one per compile v86 starts). */
+  compiles: number;
+  /** Modules dropped one by one (`jit_clear_func`: a page written, or its entry evicted). */
+  clears: number;
+  /** Whole-cache flushes (`jit_clear_all_funcs`). */
+  flushes: number;
+  /** Modules in v86's table now, of WASM_TABLE_SIZE. */
+  liveModules: number;
+}
+
+/**
+ * Counts v86's compiles and evictions from now on. Its release build reports none of this
+ * (`jit_get_wasm_table_index_free_list_count` is a constant 0 there), but its wasm calls
+ * `cpu.codegen_finalize` and `cpu.jit_clear_func` through the CPU object, so wrapping them
+ * counts every one; the table's live entries are read directly.
+ */
+export function countJit(emulator: V86): () => JitFigures | undefined {
+  const target = cpu(emulator);
+  const table = target?.wm?.wasm_table;
+  if (!target?.codegen_finalize || !target.jit_clear_func || !table) return () => undefined;
+  const counts = { compiles: 0, clears: 0, flushes: 0 };
+  const finalize = target.codegen_finalize.bind(target);
+  const clear = target.jit_clear_func.bind(target);
+  const clearAll = target.jit_clear_all_funcs?.bind(target);
+  target.codegen_finalize = (...args) => {
+    counts.compiles++;
+    finalize(...args);
+  };
+  target.jit_clear_func = (index) => {
+    counts.clears++;
+    clear(index);
+  };
+  if (clearAll) {
+    target.jit_clear_all_funcs = () => {
+      counts.flushes++;
+      clearAll();
+    };
+  }
+  return () => {
+    let liveModules = 0;
+    for (let i = 0; i < WASM_TABLE_SIZE; i++) if (table.get(WASM_TABLE_OFFSET + i) !== null) liveModules++;
+    return { ...counts, liveModules };
+  };
+}
+
+/**
+ * v86 runs the guest in slices of about a millisecond and yields between them. In a browser
+ * worker it yields through a second worker of its own: each slice ends with a message to
+ * that thread and waits for its answer, a round trip between two threads a thousand times a
+ * second. A MessageChannel inside this worker gives the same "run again after pending
+ * tasks" without leaving the thread (Node already uses setImmediate). Waits for a guest
+ * timer (t ≥ 1 ms, the guest halted) stay timers, as in v86.
+ */
+export function yieldOnThisThread(emulator: V86): void {
+  const loop = main(emulator);
+  const inWorker = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
+  if (!loop?.unregister_yield || !inWorker || typeof MessageChannel === 'undefined') return;
+  loop.unregister_yield();
+  const channel = new MessageChannel();
+  channel.port1.onmessage = (event: MessageEvent<number>) => loop.yield_callback(event.data);
+  // A newer tick makes an older one moot (yield_callback ignores it); drop its timer as v86 does.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  loop.yield = (t, tick) => {
+    clearTimeout(timer);
+    if (t < 1) channel.port2.postMessage(tick);
+    else timer = setTimeout(() => loop.yield_callback(tick), t);
+  };
+  loop.unregister_yield = () => {
+    clearTimeout(timer);
+    channel.port1.close();
+  };
+}
+
+/**
+ * Restoring a state, v86 first zeroes the whole guest memory, then copies in the state's
+ * non-zero pages. Zeros written to memory the tab never touched make the operating system
+ * give it real pages: all 512 MiB were resident after a restore, though about half of them
+ * are free, zero pages in the guest. Zeroing only the pages that are not zero already gives
+ * the same memory and leaves the rest unallocated until the guest uses it.
+ */
+export function zeroOnlyWrittenPages(emulator: V86): void {
+  const target = cpu(emulator);
+  if (!target?.zero_memory || !target.is_memory_zeroed) return;
+  target.zero_memory = zeroingOnlyNonzeroPages(target.zero_memory.bind(target), target.is_memory_zeroed.bind(target));
+}
