@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { joinPieces } from '../src/lib/snapshots/pack';
+import { joinPieces } from '../src/lib/machine-state/pack';
 import { openPlayground, runInTerminal, waitForPlayground } from './terminal';
 
 /** The same state in other bytes: each zstd piece unpacked and packed again at another level. */

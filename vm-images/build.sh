@@ -138,7 +138,8 @@ seabios_version=$(dpkg-query -W -f='${Version}' seabios)
 # state: both are inputs.
 state_hash=$(HASH_EXTRA="$chunks_hash $kernel_hash v86=$v86_version seabios=$seabios_version" hash_inputs \
   "$VM_IMAGES_DIR/emulator.json" "$VM_IMAGES_DIR/tools/save-state.ts" \
-  "$ROOT_DIR/src/lib/vm/guest.ts" "$ROOT_DIR/src/lib/vm/chunked-disk.ts" "$ROOT_DIR/src/lib/snapshots/pack.ts" "$ROOT_DIR/src/lib/vm/state-file.ts")
+  "$ROOT_DIR/src/lib/vm/guest.ts" "$ROOT_DIR/src/lib/vm/agent-channel.ts" "$ROOT_DIR/src/lib/vm/v86-internals.ts" \
+  "$ROOT_DIR/src/lib/vm/chunked-disk.ts" "$ROOT_DIR/src/lib/machine-state/pack.ts" "$ROOT_DIR/src/lib/vm/state-file.ts")
 build_state() {
   # The state boots from the chunks exactly as the page does, so they sit beside it.
   cp -al "$chunks_dir/chunks" "$1/chunks" &&

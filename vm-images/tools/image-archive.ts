@@ -13,7 +13,20 @@ import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import type { PulledImage } from './pull-image';
+
+export interface PulledImage {
+  registry: string;
+  repository: string;
+  tag: string;
+  /** Digest of the platform manifest kept (not of the list it came from). */
+  manifestDigest: string;
+  manifestMediaType: string;
+  platform: string;
+  /** The config's and the layers' digests; their bytes are in blobs/<hex>. */
+  blobs: string[];
+  /** The layers' unpacked size: what `docker images` shows once pulled. */
+  unpackedSize: number;
+}
 
 export interface ImageSpec {
   name: string;

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import type { ImageSpec } from './image-archive';
+import type { ImageSpec, PulledImage } from './image-archive';
 
 export const DOCKER_HUB = 'https://registry-1.docker.io';
 
@@ -163,20 +163,6 @@ interface ManifestIndex {
   schemaVersion: number;
   mediaType?: string;
   manifests: Descriptor[];
-}
-
-export interface PulledImage {
-  registry: string;
-  repository: string;
-  tag: string;
-  /** Digest of the platform manifest kept (not of the list it came from). */
-  manifestDigest: string;
-  manifestMediaType: string;
-  platform: string;
-  /** The config's and the layers' digests; their bytes are in blobs/<hex>. */
-  blobs: string[];
-  /** The layers' unpacked size: what `docker images` shows once pulled. */
-  unpackedSize: number;
 }
 
 const sha256 = (data: Uint8Array) => `sha256:${createHash('sha256').update(data).digest('hex')}`;

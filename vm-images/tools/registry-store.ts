@@ -17,7 +17,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parseArgs, requireArgs } from './build-context';
 import { imageConfig, readImageSpec } from './image-archive';
-import type { PulledImage } from './pull-image';
+import type { PulledImage } from './image-archive';
 
 const MEDIA = {
   manifest: 'application/vnd.docker.distribution.manifest.v2+json',

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
-import { joinPieces } from '../../src/lib/snapshots/pack';
+import { joinPieces } from '../../src/lib/machine-state/pack';
 import { Guest } from '../../src/lib/vm/guest';
 import { MANIFEST_VERSION, type AssetFile, type DiskLayout, type ImageEntry, type VmManifest } from '../../src/lib/vm/manifest';
 import { localAssets } from '../../src/lib/vm/node/assets';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { splitV86State } from '../vm/v86-state';
-import { encodeSnapshot, indexMemory, SnapshotFormatError } from './delta';
-import { packSnapshot } from './pack';
+import { splitV86State } from '../machine-state/v86-state';
+import { encodeSnapshot, indexMemory, SnapshotFormatError } from '../machine-state/delta';
+import { packSnapshot } from '../machine-state/pack';
 import { decodeSnapshotFile, encodeSnapshotFile } from './export-file';
-import { memoryImage, v86State } from './test-states';
+import { memoryImage, v86State } from '../machine-state/test-states';
 
 const memory = memoryImage();
 const snapshot = await packSnapshot((await encodeSnapshot('build-a', splitV86State(v86State(memory, new Uint8Array(512))), indexMemory(new Uint8Array(memory.length)))).frame);

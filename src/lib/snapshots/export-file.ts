@@ -6,8 +6,8 @@
  * Import checks everything before anything is stored: the header, the description, that the
  * snapshot unpacks within its limit, its checksum, and that it names the description's build.
  */
-import { SnapshotFormatError, verifySnapshot } from './delta';
-import { unpackSnapshot } from './pack';
+import { SnapshotFormatError, verifySnapshot } from '../machine-state/delta';
+import { unpackSnapshot } from '../machine-state/pack';
 
 const FILE_MAGIC = 'BERTH-SNAPSHOT\n';
 /** A snapshot unpacks to at most this (a full 512 MiB machine, with room). */

@@ -5,7 +5,7 @@
  */
 import type { VmSession } from '../vm-session.svelte';
 import type { SnapshotFigures } from '../vm/worker-api';
-import { SnapshotFormatError } from './delta';
+import { SnapshotFormatError } from '../machine-state/delta';
 import { decodeSnapshotFile, encodeSnapshotFile } from './export-file';
 import { SnapshotStore, type SnapshotMeta } from './store';
 

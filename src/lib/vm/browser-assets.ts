@@ -1,35 +1,14 @@
 /** Fetching a build's files over HTTP (page or worker), relative to its manifest's URL. */
 import { proxy, wrap } from 'comlink';
-import type { GuestAssets } from './guest';
-import { unpackPieceChecked } from '../snapshots/pack';
+import type { GuestAssets } from './guest-types';
+import { unpackPieceChecked } from '../machine-state/pack';
 import { STATE_NAME, type StateFile } from './state-file';
 import { releaseBuffer } from './host-memory';
 import type { StateUnpackerApi } from './state-unpacker.worker';
 import { validateManifest, type VmManifest } from './manifest';
+import { AssetFetchError, ConnectionLost, fetchOrExplain, streamUrl } from './stream-url';
 
-export class AssetFetchError extends Error {}
-
-/**
- * Waits before each new try of a download whose connection failed or dropped: it resumes
- * where it stopped (a Range request), so a flaky network costs a pause, not the download.
- */
-const RETRY_WAITS_MS = [500, 1000, 2000, 4000, 8000];
-
-/** A fetch that never reached the server, or a body that stopped coming: worth another try. */
-class ConnectionLost extends Error {}
-
-async function fetchOrExplain(url: string, init?: RequestInit): Promise<Response> {
-  let response: Response;
-  try {
-    response = await fetch(url, init);
-  } catch (error) {
-    throw new ConnectionLost((error as Error).message || 'the network request failed');
-  }
-  if (!response.ok) {
-    throw new AssetFetchError(`Could not download ${url}: the server answered ${response.status} ${response.statusText}.`);
-  }
-  return response;
-}
+export { AssetFetchError };
 
 export async function fetchManifest(manifestUrl: string): Promise<VmManifest> {
   const response = await fetchOrExplain(manifestUrl).catch((error: Error) => {
@@ -42,67 +21,6 @@ export async function fetchManifest(manifestUrl: string): Promise<VmManifest> {
     throw new AssetFetchError(`${manifestUrl} is not valid JSON.`);
   }
   return validateManifest(json);
-}
-
-/**
- * Fetches a URL, handing over each part of the body as it arrives. A connection that fails or
- * drops is tried again after a pause (RETRY_WAITS_MS), asking only for the bytes not yet
- * handed over; a server that ignores the Range header sends it all, and what was already
- * handed over is skipped. An HTTP error answer fails at once.
- */
-export async function streamUrl(
-  url: string,
-  onBytes: (bytes: Uint8Array) => void,
-  onProgress?: (loaded: number, total: number) => void,
-  retryWaitsMs = RETRY_WAITS_MS,
-): Promise<number> {
-  let loaded = 0;
-  let total = 0;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const response = await fetchOrExplain(url, loaded ? { headers: { Range: `bytes=${loaded}-` } } : undefined);
-      // A compressed transfer's length is not the body's: then it cannot be checked.
-      const length = response.headers.get('content-encoding') ? 0 : Number(response.headers.get('content-length')) || 0;
-      let skip = 0;
-      if (loaded === 0) total = length;
-      else if (response.status !== 206) skip = loaded;
-      const expectedEnd = loaded === 0 || skip ? length : loaded + length;
-      if (!response.body) {
-        const bytes = new Uint8Array(await response.arrayBuffer()).subarray(skip);
-        loaded += bytes.length;
-        onProgress?.(loaded, total);
-        onBytes(bytes);
-        return loaded;
-      }
-      const reader = response.body.getReader();
-      for (;;) {
-        let value: Uint8Array | undefined;
-        try {
-          ({ value } = await reader.read());
-        } catch (error) {
-          throw new ConnectionLost((error as Error).message || 'the connection dropped');
-        }
-        if (!value) break;
-        if (skip) {
-          const dropped = Math.min(skip, value.length);
-          skip -= dropped;
-          value = value.subarray(dropped);
-          if (!value.length) continue;
-        }
-        loaded += value.length;
-        onProgress?.(loaded, total);
-        onBytes(value);
-      }
-      if (expectedEnd && loaded < expectedEnd) throw new ConnectionLost(`the download stopped after ${loaded} of ${expectedEnd} bytes`);
-      return loaded;
-    } catch (error) {
-      if (!(error instanceof ConnectionLost)) throw error;
-      if (attempt >= retryWaitsMs.length) {
-        throw new AssetFetchError(`Could not download ${url}: ${error.message} (tried ${attempt + 1} times${loaded ? `, ${loaded} bytes arrived` : ''}).`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, retryWaitsMs[attempt]));
-    }
-  }
 }
 
 export function httpAssets(manifestUrl: string, wasmUrl: string): GuestAssets & { fetchedBytes: number } {

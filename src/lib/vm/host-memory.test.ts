@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { releaseBuffer, zeroingOnlyNonzeroPages } from './host-memory';
-import { PAGE_SIZE } from './v86-state';
+import { PAGE_SIZE } from '../machine-state/v86-state';
 
 function memoryWith(pages: number, written: Record<number, number>): Uint8Array {
   const memory = new Uint8Array(pages * PAGE_SIZE);

@@ -1,6 +1,6 @@
 /** Keeping the tab's memory down: the guest's memory and the start-up buffers are most of it. */
 
-import { PAGE_SIZE } from './v86-state';
+import { PAGE_SIZE } from '../machine-state/v86-state';
 
 /**
  * A `zero(address, length)` that writes only the pages of the range that are not zero

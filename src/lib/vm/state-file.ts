@@ -1,5 +1,5 @@
-/** The shipped machine state: zstd in pieces (snapshots/pack.ts), unpacked as it downloads. */
-import { PieceUnpacker, type PieceHelper } from '../snapshots/pack';
+/** The shipped machine state: zstd in pieces (machine-state/pack.ts), unpacked as it downloads. */
+import { PieceUnpacker, type PieceHelper } from '../machine-state/pack';
 import type { VmManifest } from './manifest';
 
 export type StateFile = VmManifest['files']['state'];

@@ -5,7 +5,7 @@
  * idle by then, so two threads unpack. The state is transferred, not copied.
  */
 import { expose, transfer } from 'comlink';
-import { streamUrl } from './browser-assets';
+import { streamUrl } from './stream-url';
 import { readState, type StateFile } from './state-file';
 
 export interface StateUnpackerApi {

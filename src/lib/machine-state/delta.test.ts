@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { joinV86State, PAGE_SIZE, splitV86State } from '../vm/v86-state';
+import { joinV86State, PAGE_SIZE, splitV86State } from './v86-state';
 import { memoryImage, PAGES, v86State } from './test-states';
 import { compress, decodeSnapshot, decompress, encodeSnapshot, indexMemory, snapshotBuildId, SnapshotFormatError, StateMemory } from './delta';
 

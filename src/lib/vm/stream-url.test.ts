@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { streamUrl } from './browser-assets';
+import { streamUrl } from './stream-url';
 
 const body = new Uint8Array(300_000).map((_, i) => (i * 7) % 251);
 let server: Server | undefined;

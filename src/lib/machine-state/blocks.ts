@@ -10,7 +10,7 @@
  * Why 512 bytes: the disk's sector, and an eighth of a page. 256 bytes stored 2 % less and
  * would double the base's block table.
  */
-import { PAGE_SIZE } from '../vm/v86-state';
+import { PAGE_SIZE } from './v86-state';
 
 export const BLOCK_SIZE = 512;
 export const BLOCKS_PER_PAGE = PAGE_SIZE / BLOCK_SIZE;

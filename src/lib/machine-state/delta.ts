@@ -26,7 +26,7 @@
  *     u32 + bytes   the literal blocks, in order
  *   32 bytes    SHA-256 of everything above
  */
-import { PAGE_SIZE, type BufferFiller, type SplitState, type StateParts } from '../vm/v86-state';
+import { PAGE_SIZE, type BufferFiller, type SplitState, type StateParts } from './v86-state';
 import { BLOCK_SIZE, BLOCKS_PER_PAGE, BlockFormatError, BlockTable, decodeBlocks, encodeBlocks, hashPageBlocks, pageHashFromBlocks } from './blocks';
 
 export const SNAPSHOT_MAGIC = 'BERTHSNP';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { memoryImage, v86State } from '../snapshots/test-states';
+import { memoryImage, v86State } from './test-states';
 import { splitV86State, StateFormatError, unpackMemory, withoutMemory } from './v86-state';
 
 describe('a state restored without its memory', () => {

@@ -3,7 +3,7 @@
  * pages packed with a bitmap, other buffers whole.
  */
 import { randomBytes } from 'node:crypto';
-import { joinV86State, PAGE_SIZE } from '../vm/v86-state';
+import { joinV86State, PAGE_SIZE } from './v86-state';
 
 export const PAGES = 256;
 
