@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { compress, SnapshotFormatError } from './delta';
+import { compress } from '../share/deflate';
+import { SnapshotFormatError } from './delta';
 import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
 import { joinPieces, packSnapshot, PieceUnpacker, unpackPieceChecked, unpackSnapshot } from './pack';
 
@@ -30,9 +31,13 @@ describe('snapshot packing', () => {
     expect((await unpackSnapshot(await packSnapshot(new Uint8Array(0)), 0)).length).toBe(0);
   });
 
-  it('still reads the deflate of earlier builds', async () => {
+  it("refuses the first builds' formats with a reason", async () => {
     const data = sample();
-    expect(same(await unpackSnapshot(await compress(data), data.length), data)).toBe(true);
+    const early = new Uint8Array([0x42, 0x5a, 0x50, 0x31, 0, 0, 0, 0, 0, 0, 0, 0]);
+    const refused = await unpackSnapshot(early, data.length).then(() => undefined, (e: SnapshotFormatError) => e);
+    expect(refused?.kind).toBe('incompatible');
+    expect(refused?.message).toMatch(/early version of Berth/);
+    expect(await refusal(unpackSnapshot(await compress(data), data.length))).toMatch(/not a Berth snapshot/);
   });
 
   it('refuses data over its limit before unpacking it', async () => {

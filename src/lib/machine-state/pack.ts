@@ -15,24 +15,17 @@
  *   u32          total unpacked size
  *   u32          piece size (every piece unpacks to this, the last to the rest)
  *   u32          piece count, then per piece: u32 packed length + a zstd frame declaring its size
- * "BZP1" (earlier snapshots) is the same without the piece size, which is 4 MiB. Data with
- * neither magic is read as the deflate-raw of the first builds, so their snapshots still
- * unpack far enough to say which build made them.
+ * The first builds' snapshots ("BZP1", and deflate-raw before it) are refused: a snapshot
+ * restores only on the build that took it, and none of those builds is served any more.
  */
-import { compress as zstdCompress, decompress as zstdDecompress, init as zstdInit } from '@bokuweb/zstd-wasm';
-import { decompress as inflate, SnapshotFormatError } from './delta';
+import { SnapshotFormatError } from './delta';
+import { zstd, zstdReady } from './zstd';
 
-const MAGIC_V1 = [0x42, 0x5a, 0x50, 0x31]; // "BZP1"
-const MAGIC_V2 = [0x42, 0x5a, 0x50, 0x32]; // "BZP2"
-const V1_PIECE_BYTES = 4 * 2 ** 20;
+const MAGIC = [0x42, 0x5a, 0x50, 0x32]; // "BZP2"
+const EARLY_MAGIC = [0x42, 0x5a, 0x50, 0x31]; // "BZP1"
+const HEADER_BYTES = 16;
 const SNAPSHOT_PIECE_BYTES = 4 * 2 ** 20;
 const SNAPSHOT_LEVEL = 3;
-
-let ready: Promise<void> | undefined;
-function zstdReady(): Promise<void> {
-  ready ??= zstdInit();
-  return ready;
-}
 
 const hasMagic = (data: Uint8Array, magic: number[]) => data.length >= 4 && magic.every((b, i) => data[i] === b);
 
@@ -40,7 +33,7 @@ const hasMagic = (data: Uint8Array, magic: number[]) => data.length >= 4 && magi
 export function joinPieces(total: number, pieceBytes: number, pieces: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(16 + pieces.reduce((sum, piece) => sum + 4 + piece.length, 0));
   const view = new DataView(out.buffer);
-  out.set(MAGIC_V2);
+  out.set(MAGIC);
   view.setUint32(4, total, true);
   view.setUint32(8, pieceBytes, true);
   view.setUint32(12, pieces.length, true);
@@ -57,7 +50,7 @@ export function joinPieces(total: number, pieceBytes: number, pieces: Uint8Array
 export async function packSnapshot(frame: Uint8Array): Promise<Uint8Array> {
   await zstdReady();
   const pieces: Uint8Array[] = [];
-  for (let at = 0; at < frame.length; at += SNAPSHOT_PIECE_BYTES) pieces.push(zstdCompress(frame.subarray(at, at + SNAPSHOT_PIECE_BYTES), SNAPSHOT_LEVEL));
+  for (let at = 0; at < frame.length; at += SNAPSHOT_PIECE_BYTES) pieces.push(zstd().compress(frame.subarray(at, at + SNAPSHOT_PIECE_BYTES), SNAPSHOT_LEVEL));
   return joinPieces(frame.length, SNAPSHOT_PIECE_BYTES, pieces);
 }
 
@@ -91,7 +84,7 @@ export async function unpackPieceChecked(piece: Uint8Array, expected: number, wh
 function unpackPiece(piece: Uint8Array, expected: number, what: string): Uint8Array {
   let unpacked: Uint8Array;
   try {
-    unpacked = zstdDecompress(piece);
+    unpacked = zstd().decompress(piece);
   } catch (error) {
     throw new SnapshotFormatError(`${what} is damaged (a piece does not decompress: ${(error as Error).message}).`, 'corrupt');
   }
@@ -149,15 +142,12 @@ export class PieceUnpacker {
     for (;;) {
       if (!this.header) {
         if (this.buffered < 4) return;
-        const magic = this.peek(4);
-        const v2 = hasMagic(magic, MAGIC_V2);
-        if (!v2 && !hasMagic(magic, MAGIC_V1)) throw this.damaged('it does not start like packed data');
-        const headerBytes = v2 ? 16 : 12;
-        if (this.buffered < headerBytes) return;
-        const view = dataView(this.take(headerBytes));
+        if (!hasMagic(this.peek(4), MAGIC)) throw this.damaged('it does not start like packed data');
+        if (this.buffered < HEADER_BYTES) return;
+        const view = dataView(this.take(HEADER_BYTES));
         const total = view.getUint32(4, true);
-        const pieceBytes = v2 ? view.getUint32(8, true) : V1_PIECE_BYTES;
-        const count = view.getUint32(headerBytes - 4, true);
+        const pieceBytes = view.getUint32(8, true);
+        const count = view.getUint32(12, true);
         if (total > this.limits.limit) throw new SnapshotFormatError(`This data unpacks to more than ${this.limits.limit} bytes, more than it may hold.`, 'corrupt');
         if (pieceBytes === 0 || pieceBytes > this.limits.maxPieceBytes) throw this.damaged('its pieces are of an impossible size');
         if (count !== Math.ceil(total / pieceBytes)) throw this.damaged('its piece count does not match its size');
@@ -222,7 +212,10 @@ function dataView(bytes: Uint8Array): DataView {
 
 /** Unpacks what packSnapshot made, refusing anything damaged or larger than `limit` bytes. */
 export async function unpackSnapshot(data: Uint8Array, limit: number): Promise<Uint8Array> {
-  if (!hasMagic(data, MAGIC_V1) && !hasMagic(data, MAGIC_V2)) return inflate(data, limit);
+  if (hasMagic(data, EARLY_MAGIC)) {
+    throw new SnapshotFormatError('This snapshot was made by an early version of Berth, whose snapshots this one cannot read.', 'incompatible');
+  }
+  if (!hasMagic(data, MAGIC)) throw new SnapshotFormatError('This is not a Berth snapshot, or it is damaged (its header is missing).', 'corrupt');
   const unpacker = await PieceUnpacker.create({ limit, maxPieceBytes: SNAPSHOT_PIECE_BYTES, what: 'This snapshot' });
   // Every piece's place first, so nothing is unpacked from data that is cut short.
   checkPiecePlaces(data, (why) => new SnapshotFormatError(`This snapshot is damaged (${why}).`, 'corrupt'));
@@ -231,11 +224,10 @@ export async function unpackSnapshot(data: Uint8Array, limit: number): Promise<U
 }
 
 function checkPiecePlaces(data: Uint8Array, damaged: (why: string) => Error): void {
-  const headerBytes = hasMagic(data, MAGIC_V2) ? 16 : 12;
-  if (data.length < headerBytes) throw damaged('it ends inside its header');
+  if (data.length < HEADER_BYTES) throw damaged('it ends inside its header');
   const view = dataView(data);
-  const count = view.getUint32(headerBytes - 4, true);
-  let at = headerBytes;
+  const count = view.getUint32(12, true);
+  let at = HEADER_BYTES;
   for (let i = 0; i < count; i++) {
     if (at + 4 > data.length) throw damaged('a piece runs past its end');
     at += 4 + view.getUint32(at, true);

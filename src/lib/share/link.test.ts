@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { compress } from '../machine-state/delta';
+import { compress } from './deflate';
 import { decodeShareLink, encodeShareLink, isSafeWorkspacePath, MAX_LINK_CHARS, ShareLinkError, type SharedPlayground } from './link';
 
 const playground: SharedPlayground = {

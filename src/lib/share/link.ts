@@ -8,7 +8,7 @@
  * act on, and never touches the current playground: it only returns data.
  */
 import { bytesToBase64 } from '../base64';
-import { compress, decompress } from '../machine-state/delta';
+import { compress, decompress } from './deflate';
 
 export interface SharedPlayground {
   /** Workspace files: absolute guest paths under /workspace → text. */

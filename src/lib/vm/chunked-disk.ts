@@ -8,7 +8,7 @@
  * unchanged chunks and let every all-zero chunk cost nothing; and the page needs byte
  * progress and a clear error when a chunk cannot be fetched.
  */
-import { decompress } from 'fzstd';
+import { zstd, zstdReady } from '../machine-state/zstd';
 import { chunkPath, type DiskLayout } from './manifest';
 
 const BLOCK_SIZE = 512;
@@ -212,10 +212,10 @@ export class ChunkedDisk {
     const path = name === null ? null : chunkPath(name);
     const load = path === null
       ? Promise.resolve(new Uint8Array(this.layout.chunkSize))
-      : this.fetchWithRetry(path).then((compressed) => {
+      : Promise.all([this.fetchWithRetry(path), zstdReady()]).then(([compressed]) => {
           this.fetchedBytes += compressed.length;
           this.fetchedChunks++;
-          const data = decompress(compressed);
+          const data = zstd().decompress(compressed);
           if (data.length !== this.layout.chunkSize) {
             throw new Error(`Disk chunk ${path} holds ${data.length} bytes, expected ${this.layout.chunkSize}`);
           }
