@@ -2,6 +2,7 @@
  * Fills a lesson command's placeholders from the learner's own machine: images from the
  * catalog (the real one or its offline stand-in), container ids from `docker ps`.
  */
+import { shellQuote } from '../shell';
 import type { ImageEntry } from '../vm/manifest';
 import { resolveImage, type ResolvedImage } from './images';
 import { placeholdersIn } from './schema';
@@ -17,7 +18,6 @@ export interface Resolved {
 /** Runs a command in the guest and returns its output (the lesson pane passes the agent). */
 export type GuestQuery = (command: string) => Promise<string>;
 
-const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 const regexQuote = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**

@@ -4,10 +4,9 @@
  * reset asks to overwrite them.
  */
 import { bytesToBase64 } from '../base64';
+import { shellQuote as quote } from '../shell';
 
 const base64 = (text: string) => bytesToBase64(new TextEncoder().encode(text));
-
-const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
 export function writeFilesCommand(files: Record<string, string>, { overwrite }: { overwrite: boolean }): string {
   const parts = Object.entries(files).map(([path, text]) => {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { compress } from './deflate';
-import { decodeShareLink, encodeShareLink, isSafeWorkspacePath, MAX_LINK_CHARS, ShareLinkError, type SharedPlayground } from './link';
+import { decodeShareLink, encodeShareLink, MAX_LINK_CHARS, ShareLinkError, type SharedPlayground } from './link';
+import { isSafeWorkspacePath } from '../workspace-paths';
 
 const playground: SharedPlayground = {
   files: {
@@ -83,7 +84,9 @@ describe('isSafeWorkspacePath', () => {
   it('accepts workspace files only', () => {
     expect(isSafeWorkspacePath('/workspace/flask/app.py')).toBe(true);
     expect(isSafeWorkspacePath('/workspace/my app/notes.txt')).toBe(true);
-    for (const bad of ['/workspace', '/workspace/', '/workspacex/a', '/workspace/a/../../b', '/workspace/./a', '/workspace//a', 'workspace/a', '/workspace/a;rm']) {
+    // Names are always quoted for the shell, so `;` or `$` in one is only a name.
+    expect(isSafeWorkspacePath('/workspace/a;rm')).toBe(true);
+    for (const bad of ['/workspace', '/workspace/', '/workspacex/a', '/workspace/a/../../b', '/workspace/./a', '/workspace//a', 'workspace/a', '/workspace/a\nb', '/workspace/../etc/passwd']) {
       expect(isSafeWorkspacePath(bad), bad).toBe(false);
     }
   });

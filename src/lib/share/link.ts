@@ -7,7 +7,8 @@
  * Decoding refuses anything malformed, oversized, damaged or unsafe with a message a person can
  * act on, and never touches the current playground: it only returns data.
  */
-import { bytesToBase64 } from '../base64';
+import { base64UrlToBytes, bytesToBase64Url } from '../base64';
+import { isSafeWorkspacePath } from '../workspace-paths';
 import { compress, decompress } from './deflate';
 
 export interface SharedPlayground {
@@ -31,20 +32,15 @@ const MAX_SETUP = 20;
 
 export class ShareLinkError extends Error {}
 
-const b64url = (bytes: Uint8Array) => bytesToBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const b64url = bytesToBase64Url;
 function fromB64url(text: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new ShareLinkError('This link is damaged: it has characters a Berth link never has.');
-  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  const bytes = base64UrlToBytes(text);
+  if (!bytes) throw new ShareLinkError('This link is damaged: it has characters a Berth link never has.');
+  return bytes;
 }
 
 async function digest9(bytes: Uint8Array): Promise<string> {
   return b64url(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)).subarray(0, 9));
-}
-
-/** Where a shared file may go: inside /workspace, no `..`, no odd characters. */
-export function isSafeWorkspacePath(path: string): boolean {
-  return /^\/workspace\/[A-Za-z0-9._\-/ ]+$/.test(path) && !path.split('/').some((part) => part === '..' || part === '.') && !path.includes('//') && !path.endsWith('/');
 }
 
 function validate(data: unknown): SharedPlayground {

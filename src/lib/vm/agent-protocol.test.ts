@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { AgentAnswerParser, DAMAGED_ANSWER_EXIT_CODE, encodeAgentRequest, fromBase64, toBase64, type AgentAnswer } from './agent-protocol';
+import { AgentAnswerParser, DAMAGED_ANSWER_EXIT_CODE, encodeAgentRequest, type AgentAnswer } from './agent-protocol';
+import { base64ToBytes as fromBase64, bytesToBase64 as toBase64 } from '../base64';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

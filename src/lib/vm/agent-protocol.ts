@@ -5,6 +5,8 @@
  * The request is decoded by bash's own `printf %b` (a base64 process cost ~4 M guest
  * instructions a request); base64 keeps binary output from ever looking like a frame.
  */
+import { base64ToBytes } from '../base64';
+
 export const AGENT_READY_LINE = 'BERTH-AGENT-READY';
 /** What a request answers when its answer arrived damaged (a shell's "cannot execute"). */
 export const DAMAGED_ANSWER_EXIT_CODE = 126;
@@ -56,7 +58,7 @@ export class AgentAnswerParser {
     if (!match) return;
     let output: Uint8Array;
     try {
-      output = fromBase64(match[3]);
+      output = base64ToBytes(match[3]);
     } catch {
       // Seen once in a long lesson walk: an answer whose base64 did not decode. This runs in
       // the emulator's serial callback, where a throw stops the machine; the request fails
@@ -66,19 +68,4 @@ export class AgentAnswerParser {
     }
     this.onAnswer({ id: Number(match[1]), exitCode: Number(match[2]), output });
   }
-}
-
-export function toBase64(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
-
-export function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }

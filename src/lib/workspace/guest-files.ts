@@ -3,9 +3,11 @@
  * parsers for what they print. They run through the guest agent (one bash command each);
  * contents travel as base64 and names are NUL-separated, so any text or name survives.
  */
-import { bytesToBase64 } from '../base64';
+import { base64ToBytes, bytesToBase64 } from '../base64';
+import { shellQuote as quote } from '../shell';
+import { isSafeRelativePath, WORKSPACE } from '../workspace-paths';
 
-export const WORKSPACE = '/workspace';
+export { WORKSPACE };
 /** Files larger than this are listed but not opened in the editor or put in share links. */
 export const MAX_TEXT_FILE_BYTES = 512 * 1024;
 /** A listing stops here: a workspace is a handful of files, not a dependency tree. */
@@ -20,19 +22,7 @@ export interface WorkspaceEntry {
   size: number;
 }
 
-export const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
-
-/** A relative path the editor may touch: no `..`, no absolute path, no control characters. */
-export function isSafeRelativePath(path: string): boolean {
-  return (
-    path.length > 0 &&
-    path.length <= 255 &&
-    !path.startsWith('/') &&
-    !path.endsWith('/') &&
-    !/[\x00-\x1f\x7f]/.test(path) &&
-    path.split('/').every((part) => part !== '' && part !== '.' && part !== '..')
-  );
-}
+export { isSafeRelativePath };
 
 function checked(path: string): string {
   if (!isSafeRelativePath(path)) throw new Error(`"${path}" is not a file name inside the workspace.`);
@@ -121,8 +111,7 @@ export function parseReadFiles(output: string): Map<string, Uint8Array> {
   const parts = output.split('\0');
   const files = new Map<string, Uint8Array>();
   for (let i = 0; i + 1 < parts.length; i += 2) {
-    const binary = atob(parts[i + 1]);
-    files.set(parts[i], Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+    files.set(parts[i], base64ToBytes(parts[i + 1]));
   }
   return files;
 }
