@@ -72,7 +72,7 @@ describe('parseLesson', () => {
     ['unknown key', minimal(`${valid}\ncolour: red`), /unknown frontmatter key "colour"/],
     ['missing title', minimal(valid.replace('title: T\n', '')), /title must be a non-empty string/],
     ['no steps', minimal('title: T\nsummary: S\nsteps: []'), /steps must be a non-empty list/],
-    ['a step without a check', minimal('title: T\nsummary: S\nsteps:\n  - text: x\n    run: ls'), /needs a check/],
+    ['a step without a check', minimal('title: T\nsummary: S\nsteps:\n  - text: x\n    run: ls'), /step 1 check is missing: the guest, not the click/],
     ['a two-line run', minimal(valid.replace('run: docker ps', 'run: "ls\\nrm -rf /"')), /one command line/],
     ['an unknown placeholder', minimal(valid.replace('run: docker ps', 'run: docker rm [[volume:x]]')), /unknown placeholder \[\[volume:x\]\]/],
     ['a count-less containers placeholder', minimal(valid.replace('run: docker ps', 'run: docker stop [[containers:ubuntu]]')), /needs a count/],

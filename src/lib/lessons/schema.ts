@@ -11,39 +11,7 @@
  * (Docker's own `{{.Field}}` format strings stay free for commands and checks.)
  */
 import { parse as parseYaml } from 'yaml';
-
-export interface LessonCheck {
-  /** Run in the guest (bash, as root); the step is done when it exits 0 … */
-  command: string;
-  /** … and, if given, its output matches this regular expression. */
-  expect?: string;
-  /** Shown when the check fails: what the learner may have missed. */
-  hint?: string;
-}
-
-export interface LessonStep {
-  /** What to do and why, in markdown. */
-  text: string;
-  /** The command the step's button types into a terminal (never run silently). */
-  run?: string;
-  /** Which terminal it goes to, 1-based (a second terminal for watching). */
-  terminal?: number;
-  /** A file the learner edits in the workspace during this step. */
-  edit?: string;
-  check: LessonCheck;
-}
-
-export interface Lesson {
-  /** `part/lesson`, from the folders: stable, used for progress and share links. */
-  id: string;
-  title: string;
-  summary: string;
-  /** Workspace files the lesson starts with: a folder under content/workspace/. */
-  workspace?: string;
-  steps: LessonStep[];
-  /** The markdown body: the lesson's introduction. */
-  body: string;
-}
+import { z } from 'zod';
 
 export class LessonError extends Error {}
 
@@ -56,79 +24,97 @@ export function placeholdersIn(command: string): { kind: string; arg: string }[]
   return [...command.matchAll(PLACEHOLDER)].map((m) => ({ kind: m[1], arg: m[2] }));
 }
 
-function fail(id: string, message: string): never {
-  throw new LessonError(`${id}: ${message}`);
-}
+// Messages are what follows the field's name ("step 2 check command" + message): see issueText.
+const nonEmpty = z.string({ error: 'must be a non-empty string' }).refine((text) => text.trim() !== '', 'must be a non-empty string');
 
-function requireString(id: string, value: unknown, where: string, { optional = false } = {}): string | undefined {
-  if (value === undefined && optional) return undefined;
-  if (typeof value !== 'string' || value.trim() === '') fail(id, `${where} must be a non-empty string`);
-  return value;
-}
-
-function checkCommand(id: string, command: string, where: string): void {
-  for (const { kind, arg } of placeholdersIn(command)) {
-    if (!KNOWN_PLACEHOLDERS.has(kind)) fail(id, `${where} uses an unknown placeholder [[${kind}:${arg}]]`);
-    if (kind === 'containers' && !/^[^:]+(:[^:]+)?:\d+$/.test(arg)) fail(id, `${where}: [[containers:IMAGE:N]] needs a count, got [[containers:${arg}]]`);
+const command = nonEmpty.superRefine((text, context) => {
+  for (const { kind, arg } of placeholdersIn(text)) {
+    if (!KNOWN_PLACEHOLDERS.has(kind)) context.addIssue({ code: 'custom', message: `uses an unknown placeholder [[${kind}:${arg}]]` });
+    if (kind === 'containers' && !/^[^:]+(:[^:]+)?:\d+$/.test(arg)) context.addIssue({ code: 'custom', message: `: [[containers:IMAGE:N]] needs a count, got [[containers:${arg}]]` });
   }
-  if (/\[\[(?![a-z]+:[^\]]+\]\])/.test(command)) fail(id, `${where} has an unclosed [[ placeholder`);
+  if (/\[\[(?![a-z]+:[^\]]+\]\])/.test(text)) context.addIssue({ code: 'custom', message: 'has an unclosed [[ placeholder' });
+});
+
+const regularExpression = nonEmpty.superRefine((text, context) => {
+  try {
+    new RegExp(text, 'm');
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: `is not a valid regular expression: ${(error as Error).message}` });
+  }
+});
+
+export const lessonCheckSchema = z.strictObject(
+  {
+  /** Run in the guest (bash, as root); the step is done when it exits 0 … */
+  command,
+  /** … and, if given, its output matches this regular expression. */
+  expect: regularExpression.optional(),
+  /** Shown when the check fails: what the learner may have missed. */
+  hint: nonEmpty.optional(),
+  },
+  { error: (issue) => (issue.input === undefined ? 'is missing: the guest, not the click, marks a step done' : 'must be a mapping') },
+);
+
+export const lessonStepSchema = z.strictObject({
+  /** What to do and why, in markdown. */
+  text: nonEmpty,
+  /** The command the step's button types into a terminal (never run silently). */
+  run: command.refine((text) => !text.includes('\n'), 'must be one command line').optional(),
+  /** Which terminal it goes to, 1-based (a second terminal for watching). */
+  terminal: z.int({ error: `must be 1 to ${MAX_TERMINALS}` }).min(1, `must be 1 to ${MAX_TERMINALS}`).max(MAX_TERMINALS, `must be 1 to ${MAX_TERMINALS}`).optional(),
+  /** A file the learner edits in the workspace during this step. */
+  edit: nonEmpty.optional(),
+  check: lessonCheckSchema,
+});
+
+/** The frontmatter of a lesson.md. */
+export const lessonFrontmatterSchema = z.strictObject({
+  title: nonEmpty,
+  summary: nonEmpty,
+  /** Workspace files the lesson starts with: a folder under content/workspace/. */
+  workspace: nonEmpty.refine((name) => /^[a-z0-9-]+$/.test(name), { error: (issue) => `must be a folder name under content/workspace, got "${String(issue.input)}"` }).optional(),
+  steps: z.array(lessonStepSchema, { error: 'must be a non-empty list' }).min(1, 'must be a non-empty list'),
+});
+
+export type LessonCheck = z.infer<typeof lessonCheckSchema>;
+export type LessonStep = z.infer<typeof lessonStepSchema>;
+
+export interface Lesson extends z.infer<typeof lessonFrontmatterSchema> {
+  /** `part/lesson`, from the folders: stable, used for progress and share links. */
+  id: string;
+  /** The markdown body: the lesson's introduction. */
+  body: string;
+}
+
+/** One zod issue as a sentence about the frontmatter: "step 2 check command must be …". */
+function issueText(issue: z.core.$ZodIssue): string {
+  const [first, index, ...rest] = issue.path;
+  const where = first === 'steps' && typeof index === 'number' ? [`step ${index + 1}`, ...rest.map(String)].join(' ') : issue.path.map(String).join(' ');
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0];
+    return where ? `${where} has an unknown key "${key}"` : `unknown frontmatter key "${key}"`;
+  }
+  return issue.message.startsWith(':') ? `${where}${issue.message}` : `${where} ${issue.message}`;
 }
 
 /** Parses and validates one lesson.md; `id` is `part/lesson`. Throws LessonError saying what is wrong. */
 export function parseLesson(id: string, source: string): Lesson {
+  const fail = (message: string): never => {
+    throw new LessonError(`${id}: ${message}`);
+  };
   const match = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?([\s\S]*)$/.exec(source);
-  if (!match) fail(id, 'must start with a YAML frontmatter between --- lines');
+  if (!match) fail('must start with a YAML frontmatter between --- lines');
   let data: unknown;
   try {
-    data = parseYaml(match[1]);
+    data = parseYaml(match![1]);
   } catch (error) {
-    fail(id, `frontmatter is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    fail(`frontmatter is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
-  if (!data || typeof data !== 'object' || Array.isArray(data)) fail(id, 'frontmatter must be a mapping');
-  const meta = data as Record<string, unknown>;
-  const allowed = new Set(['title', 'summary', 'workspace', 'steps']);
-  for (const key of Object.keys(meta)) if (!allowed.has(key)) fail(id, `unknown frontmatter key "${key}"`);
-  const title = requireString(id, meta.title, 'title')!;
-  const summary = requireString(id, meta.summary, 'summary')!;
-  const workspace = requireString(id, meta.workspace, 'workspace', { optional: true });
-  if (workspace !== undefined && !/^[a-z0-9-]+$/.test(workspace)) fail(id, `workspace must be a folder name under content/workspace, got "${workspace}"`);
-  if (!Array.isArray(meta.steps) || meta.steps.length === 0) fail(id, 'steps must be a non-empty list');
-
-  const steps = meta.steps.map((raw: unknown, i: number): LessonStep => {
-    const where = `step ${i + 1}`;
-    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail(id, `${where} must be a mapping`);
-    const step = raw as Record<string, unknown>;
-    const stepKeys = new Set(['text', 'run', 'terminal', 'edit', 'check']);
-    for (const key of Object.keys(step)) if (!stepKeys.has(key)) fail(id, `${where} has an unknown key "${key}"`);
-    const text = requireString(id, step.text, `${where} text`)!;
-    const run = requireString(id, step.run, `${where} run`, { optional: true });
-    if (run !== undefined) {
-      if (run.includes('\n')) fail(id, `${where} run must be one command line`);
-      checkCommand(id, run, `${where} run`);
-    }
-    const edit = requireString(id, step.edit, `${where} edit`, { optional: true });
-    if (step.terminal !== undefined && (!Number.isInteger(step.terminal) || (step.terminal as number) < 1 || (step.terminal as number) > MAX_TERMINALS)) {
-      fail(id, `${where} terminal must be 1 to ${MAX_TERMINALS}`);
-    }
-    if (!step.check || typeof step.check !== 'object' || Array.isArray(step.check)) fail(id, `${where} needs a check: the guest, not the click, marks a step done`);
-    const rawCheck = step.check as Record<string, unknown>;
-    for (const key of Object.keys(rawCheck)) if (!['command', 'expect', 'hint'].includes(key)) fail(id, `${where} check has an unknown key "${key}"`);
-    const check: LessonCheck = {
-      command: requireString(id, rawCheck.command, `${where} check command`)!,
-      expect: requireString(id, rawCheck.expect, `${where} check expect`, { optional: true }),
-      hint: requireString(id, rawCheck.hint, `${where} check hint`, { optional: true }),
-    };
-    checkCommand(id, check.command, `${where} check command`);
-    if (check.expect !== undefined) {
-      try {
-        new RegExp(check.expect, 'm');
-      } catch (error) {
-        fail(id, `${where} check expect is not a valid regular expression: ${(error as Error).message}`);
-      }
-    }
-    return { text, run, terminal: step.terminal as number | undefined, edit, check };
-  });
-  return { id, title, summary, workspace, steps, body: match[2].trim() };
+  if (!data || typeof data !== 'object' || Array.isArray(data)) fail('frontmatter must be a mapping');
+  const parsed = lessonFrontmatterSchema.safeParse(data);
+  if (!parsed.success) fail(issueText(parsed.error.issues[0]));
+  const frontmatter = parsed.data!;
+  return { id, ...frontmatter, body: match![2].trim() };
 }
 
 /** Lesson ids come from folders named NN-name/NN-name; order follows the numbers. */

@@ -9,16 +9,8 @@
  */
 import { base64UrlToBytes, bytesToBase64Url } from '../base64';
 import { isSafeWorkspacePath } from '../workspace-paths';
+import { z } from 'zod';
 import { compress, decompress } from './deflate';
-
-export interface SharedPlayground {
-  /** Workspace files: absolute guest paths under /workspace → text. */
-  files: Record<string, string>;
-  lesson?: string;
-  step?: number;
-  /** Commands to run after the receiver agrees, in order. */
-  setup?: string[];
-}
 
 export const SHARE_PREFIX = '#share=';
 const VERSION = '1';
@@ -29,6 +21,33 @@ export const MAX_UNPACKED_BYTES = 2 * 2 ** 20;
 export const COMFORTABLE_LINK_CHARS = 8000;
 const MAX_FILES = 200;
 const MAX_SETUP = 20;
+const LESSON_MESSAGE = 'This link names a lesson in a form Berth does not know.';
+const STEP_MESSAGE = 'This link names an impossible lesson step.';
+const SETUP_MESSAGE = `This link's setup commands are malformed (at most ${MAX_SETUP} single-line commands).`;
+
+/** What a link may carry: anything else is refused with the message given here. */
+export const sharedPlaygroundSchema = z.strictObject(
+  {
+    /** Workspace files: absolute guest paths under /workspace → text. */
+    files: z
+      .record(
+        z.string().refine(isSafeWorkspacePath, { error: (issue) => `This link wants to write "${String(issue.input).slice(0, 80)}", outside the workspace; it was refused.` }),
+        z.string({ error: "This link's files must be text." }),
+        { error: (issue) => (issue.code === 'invalid_type' ? 'This link has no files list.' : undefined) },
+      )
+      .refine((files) => Object.keys(files).length <= MAX_FILES, `This link holds more than ${MAX_FILES} files.`),
+    lesson: z.string({ error: LESSON_MESSAGE }).regex(/^\d\d-[a-z0-9-]+\/\d\d-[a-z0-9-]+$/, LESSON_MESSAGE).optional(),
+    step: z.int({ error: STEP_MESSAGE }).min(0, STEP_MESSAGE).max(100, STEP_MESSAGE).optional(),
+    /** Commands to run after the receiver agrees, in order. */
+    setup: z
+      .array(z.string({ error: SETUP_MESSAGE }).min(1, SETUP_MESSAGE).max(2000, SETUP_MESSAGE).refine((command) => !command.includes('\n'), SETUP_MESSAGE), { error: SETUP_MESSAGE })
+      .max(MAX_SETUP, SETUP_MESSAGE)
+      .optional(),
+  },
+  { error: 'This link does not describe a playground.' },
+);
+
+export type SharedPlayground = z.infer<typeof sharedPlaygroundSchema>;
 
 export class ShareLinkError extends Error {}
 
@@ -44,24 +63,12 @@ async function digest9(bytes: Uint8Array): Promise<string> {
 }
 
 function validate(data: unknown): SharedPlayground {
-  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new ShareLinkError('This link does not describe a playground.');
-  const raw = data as Record<string, unknown>;
-  for (const key of Object.keys(raw)) if (!['files', 'lesson', 'step', 'setup'].includes(key)) throw new ShareLinkError(`This link has an unknown part "${key}"; it may come from a newer Berth.`);
-  if (!raw.files || typeof raw.files !== 'object' || Array.isArray(raw.files)) throw new ShareLinkError('This link has no files list.');
-  const files = raw.files as Record<string, unknown>;
-  if (Object.keys(files).length > MAX_FILES) throw new ShareLinkError(`This link holds more than ${MAX_FILES} files.`);
-  for (const [path, text] of Object.entries(files)) {
-    if (!isSafeWorkspacePath(path)) throw new ShareLinkError(`This link wants to write "${path.slice(0, 80)}", outside the workspace; it was refused.`);
-    if (typeof text !== 'string') throw new ShareLinkError(`This link's file ${path} is not text.`);
-  }
-  if (raw.lesson !== undefined && (typeof raw.lesson !== 'string' || !/^\d\d-[a-z0-9-]+\/\d\d-[a-z0-9-]+$/.test(raw.lesson))) throw new ShareLinkError('This link names a lesson in a form Berth does not know.');
-  if (raw.step !== undefined && (!Number.isInteger(raw.step) || (raw.step as number) < 0 || (raw.step as number) > 100)) throw new ShareLinkError('This link names an impossible lesson step.');
-  if (raw.setup !== undefined) {
-    if (!Array.isArray(raw.setup) || raw.setup.length > MAX_SETUP || !raw.setup.every((c) => typeof c === 'string' && c.length > 0 && c.length <= 2000 && !c.includes('\n'))) {
-      throw new ShareLinkError(`This link's setup commands are malformed (at most ${MAX_SETUP} single-line commands).`);
-    }
-  }
-  return { files: files as Record<string, string>, lesson: raw.lesson as string | undefined, step: raw.step as number | undefined, setup: raw.setup as string[] | undefined };
+  const parsed = sharedPlaygroundSchema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  if (issue.code === 'unrecognized_keys') throw new ShareLinkError(`This link has an unknown part "${issue.keys[0]}"; it may come from a newer Berth.`);
+  // A refused file name is reported inside the record's own issue.
+  throw new ShareLinkError(issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message);
 }
 
 /** The fragment (starting with #share=) that carries `playground`. */
