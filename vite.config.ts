@@ -27,7 +27,10 @@ function serviceWorker(): Plugin {
         path: item.fileName,
         size: item.type === 'chunk' ? Buffer.byteLength(item.code) : typeof item.source === 'string' ? Buffer.byteLength(item.source) : item.source.length,
       }));
-      const version = createHash('sha256').update(JSON.stringify(files.map((f) => f.path).sort())).digest('hex').slice(0, 16);
+      const version = createHash('sha256')
+        .update(JSON.stringify(files.map((f) => f.path).sort()))
+        .digest('hex')
+        .slice(0, 16);
       this.emitFile({ type: 'asset', fileName: 'offline.json', source: JSON.stringify({ version, files }, null, 1) });
     },
     async closeBundle() {

@@ -54,7 +54,7 @@ const VARIANTS: Variant[] = [
   { name: 'GOGC=400 (daemons)', daemon: {}, env: { GOGC: '400' } },
   { name: 'GOGC=off + GOMEMLIMIT=160MiB (daemons)', daemon: {}, env: { GOGC: 'off', GOMEMLIMIT: '160MiB' } },
   { name: 'crun + GOGC=400', daemon: CRUN, env: { GOGC: '400' } },
-  { name: '… + Berth\'s setkey hook', daemon: CRUN_SETKEY, env: { GOGC: '400' } },
+  { name: "… + Berth's setkey hook", daemon: CRUN_SETKEY, env: { GOGC: '400' } },
   {
     name: '… + set-ipv6 in process, the runtime wrapper in shell (previous build)',
     daemon: { runtimes: { crun: { path: SHELL_WRAPPER } }, 'default-runtime': 'crun' },
@@ -80,7 +80,9 @@ const results = [];
 for (const variant of variants) {
   log(`${variant.name}: restarting dockerd…`);
   const daemonJson = Buffer.from(JSON.stringify({ ...shipped, ...variant.daemon })).toString('base64');
-  const env = Object.entries(variant.env).map(([k, v]) => `${k}=${v}`).join(' ');
+  const env = Object.entries(variant.env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   const restart = await guest.exec(
     [
       '/etc/berth/rc.shutdown',

@@ -81,7 +81,10 @@ async function measureEngine(engine: EngineName, url: string, log: (line: string
 }
 
 export async function measureEngines(log: (line: string) => void, engines: EngineName[] = ['chromium', 'firefox', 'webkit']): Promise<EngineFigures[]> {
-  const server: ChildProcess = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(PORT), '--strictPort'], { stdio: 'ignore', detached: true });
+  const server: ChildProcess = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(PORT), '--strictPort'], {
+    stdio: 'ignore',
+    detached: true,
+  });
   const url = `http://127.0.0.1:${PORT}/`;
   try {
     await waitUntil(async () => (await fetch(url).catch(() => undefined))?.ok ?? false, 60_000, 'vite preview');

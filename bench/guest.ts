@@ -51,9 +51,7 @@ export async function measureCommand(guest: Guest, command: string, times: numbe
     runs,
     first: runs[0],
     // The first run pays for cold caches and v86's JIT warming up; the median is of the rest.
-    median: warm.length
-      ? { seconds: median(warm.map((r) => r.seconds)), minstr: median(warm.map((r) => r.minstr)) }
-      : runs[0],
+    median: warm.length ? { seconds: median(warm.map((r) => r.seconds)), minstr: median(warm.map((r) => r.minstr)) } : runs[0],
   };
 }
 

@@ -92,7 +92,11 @@ async function startServer(): Promise<ChildProcess> {
 async function measureInPage(page: Page, command: string, runs: number | string[]): Promise<CommandFigure> {
   const commands = typeof runs === 'number' ? Array<string>(runs).fill(command) : runs;
   const measured = await page.evaluate(async (commands) => {
-    const { session } = (window as unknown as { berth: { session: { exec(c: string, t?: number): Promise<{ exitCode: number; output: string }>; instructions(): Promise<number> } } }).berth;
+    const { session } = (
+      window as unknown as {
+        berth: { session: { exec(c: string, t?: number): Promise<{ exitCode: number; output: string }>; instructions(): Promise<number> } };
+      }
+    ).berth;
     const measured = [];
     for (const line of commands) {
       const before = await session.instructions();
@@ -116,7 +120,11 @@ async function measureInPage(page: Page, command: string, runs: number | string[
 /** Requests through the preview's real path: service worker → page → VM worker → guest TCP. */
 async function measurePreview(page: Page): Promise<PageFigures['preview']> {
   await measureInPage(page, 'mkdir -p /tmp/bench-site && head -c 5242880 /dev/urandom > /tmp/bench-site/blob.bin && touch /tmp/bench-site/.keep', 1);
-  await measureInPage(page, 'docker run -d -p 8090:80 --name bench-web nginx && docker run -d -p 8091:80 -v /tmp/bench-site:/usr/share/nginx/html:ro --name bench-files nginx', 1);
+  await measureInPage(
+    page,
+    'docker run -d -p 8090:80 --name bench-web nginx && docker run -d -p 8091:80 -v /tmp/bench-site:/usr/share/nginx/html:ro --name bench-files nginx',
+    1,
+  );
   return page.evaluate(async () => {
     const timed = async (url: string) => {
       const started = performance.now();
@@ -150,11 +158,10 @@ async function measurePreview(page: Page): Promise<PageFigures['preview']> {
 }
 
 async function waitForReady(page: Page): Promise<void> {
-  await page.waitForFunction(
-    () => (window as unknown as { berth?: { session: { status: string } } }).berth?.session.status === 'ready',
-    null,
-    { timeout: 5 * 60_000, polling: 50 },
-  );
+  await page.waitForFunction(() => (window as unknown as { berth?: { session: { status: string } } }).berth?.session.status === 'ready', null, {
+    timeout: 5 * 60_000,
+    polling: 50,
+  });
 }
 
 async function measureOffline(page: Page, log: (line: string) => void): Promise<PageFigures['offline']> {
@@ -200,13 +207,25 @@ class PeakResident {
 
 async function measureSpeed(page: Page, log: (line: string) => void, resident: { afterPrompt: number; peak: PeakResident }): Promise<PageFigures['speed']> {
   log('page: nginx on new ports ×5, the Flask build cold and after edits…');
-  const nginx = await measureInPage(page, 'docker run -d -p PORT:80 nginx', [8201, 8202, 8203, 8204, 8205].map((port) => `docker run -d -p ${port}:80 nginx`));
+  const nginx = await measureInPage(
+    page,
+    'docker run -d -p PORT:80 nginx',
+    [8201, 8202, 8203, 8204, 8205].map((port) => `docker run -d -p ${port}:80 nginx`),
+  );
   await measureInPage(page, 'docker rm -f $(docker ps -q --filter ancestor=nginx) >/dev/null', 1);
-  await measureInPage(page, `${writeFileCommand('/workspace/flask/app.py', flaskApp())} && ${writeFileCommand('/workspace/flask/Dockerfile', flaskDockerfile)}`, 1);
+  await measureInPage(
+    page,
+    `${writeFileCommand('/workspace/flask/app.py', flaskApp())} && ${writeFileCommand('/workspace/flask/Dockerfile', flaskDockerfile)}`,
+    1,
+  );
   const build = 'cd /workspace/flask && docker build -t flask-app . >/dev/null';
   const cold = await measureInPage(page, build, 1);
   const edits = ['hello again!', 'hello once more!', 'hello for the last time!', 'hello world!'];
-  const flaskRebuild = await measureInPage(page, 'edit app.py && docker build -t flask-app .', edits.map((greeting) => `${writeFileCommand('/workspace/flask/app.py', flaskApp(greeting))} && ${build}`));
+  const flaskRebuild = await measureInPage(
+    page,
+    'edit app.py && docker build -t flask-app .',
+    edits.map((greeting) => `${writeFileCommand('/workspace/flask/app.py', flaskApp(greeting))} && ${build}`),
+  );
   const disk = await page.evaluate(() => (window as unknown as { berth: { session: { diskFigures(): Promise<DiskFigures> } } }).berth.session.diskFigures());
   return {
     nginx,
@@ -221,7 +240,11 @@ async function measureSpeed(page: Page, log: (line: string) => void, resident: {
 
 async function measureSnapshot(page: Page, log: (line: string) => void): Promise<PageFigures['snapshot']> {
   log('page: the Flask lesson (build and run on 5001)…');
-  await measureInPage(page, `${writeFileCommand('/workspace/flask/app.py', flaskApp())} && ${writeFileCommand('/workspace/flask/Dockerfile', flaskDockerfile)}`, 1);
+  await measureInPage(
+    page,
+    `${writeFileCommand('/workspace/flask/app.py', flaskApp())} && ${writeFileCommand('/workspace/flask/Dockerfile', flaskDockerfile)}`,
+    1,
+  );
   await measureInPage(page, 'cd /workspace/flask && docker build -t flask-app . >/dev/null && docker run -p5001:5000 -d --name flask-container flask-app', 1);
   await measureInPage(page, 'for i in $(seq 60); do curl -fsS http://127.0.0.1:5001/ && exit 0; sleep 1; done; exit 1', 1);
   log('page: snapshot save and restore…');
@@ -234,7 +257,12 @@ async function measureSnapshot(page: Page, log: (line: string) => void): Promise
       message: { text: string } | null;
       lastSaveFigures: { storedBytes: number; stateBytes: number; storedPages: number; nonzeroPages: number; totalSeconds: number };
     };
-    type Session = { start(from: 'state'): Promise<void>; status: string; bootResult: { resumed: boolean; resumeSeconds: number }; exec(c: string): Promise<{ exitCode: number; output: string }> };
+    type Session = {
+      start(from: 'state'): Promise<void>;
+      status: string;
+      bootResult: { resumed: boolean; resumeSeconds: number };
+      exec(c: string): Promise<{ exitCode: number; output: string }>;
+    };
     const { shelf, session } = (window as unknown as { berth: { shelf: Shelf; session: Session } }).berth;
     const meta = await shelf.save('bench: after the Flask lesson');
     if (!meta) throw new Error(`save failed: ${shelf.message?.text}`);
@@ -274,7 +302,11 @@ async function measureSnapshot(page: Page, log: (line: string) => void): Promise
 }
 
 /** A new tab on the playground, waited on until its prompt is usable. */
-async function openPlayground(browser: Browser, log: (line: string) => void, resident?: PeakResident): Promise<{ page: Page; navigationToPromptSeconds: number }> {
+async function openPlayground(
+  browser: Browser,
+  log: (line: string) => void,
+  resident?: PeakResident,
+): Promise<{ page: Page; navigationToPromptSeconds: number }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   // tsx compiles this file keeping function names, which wraps the functions passed to
   // page.evaluate in a __name() helper that only exists in Node: give the page one.
@@ -283,11 +315,10 @@ async function openPlayground(browser: Browser, log: (line: string) => void, res
   resident?.start();
   const started = Date.now();
   await page.goto(`http://127.0.0.1:${PORT}/`);
-  await page.waitForFunction(
-    () => (window as unknown as { berth?: { session: { status: string } } }).berth?.session.status === 'ready',
-    null,
-    { timeout: 5 * 60_000, polling: 50 },
-  );
+  await page.waitForFunction(() => (window as unknown as { berth?: { session: { status: string } } }).berth?.session.status === 'ready', null, {
+    timeout: 5 * 60_000,
+    polling: 50,
+  });
   return { page, navigationToPromptSeconds: (Date.now() - started) / 1000 };
 }
 
@@ -319,7 +350,11 @@ export async function measurePage(log: (line: string) => void): Promise<PageFigu
       return pageBytes + navigation + vm;
     });
     log('page: docker run --rm debian true ×6…');
-    const commands = [await measureInPage(page, 'docker run --rm debian true', 6), await measureInPage(page, 'docker ps', 5), await measureInPage(page, 'docker images', 5)];
+    const commands = [
+      await measureInPage(page, 'docker run --rm debian true', 6),
+      await measureInPage(page, 'docker ps', 5),
+      await measureInPage(page, 'docker images', 5),
+    ];
     await measureInPage(page, `docker run -d --name bench-logs debian sh -c 'seq 100; sleep 3600'`, 1);
     commands.push(await measureInPage(page, 'docker logs bench-logs', 5));
     await measureInPage(page, 'docker rm -f bench-logs', 1);
@@ -329,7 +364,16 @@ export async function measurePage(log: (line: string) => void): Promise<PageFigu
     const preview = await measurePreview(page);
     const snapshot = await measureSnapshot(page, log);
     const offline = await measureOffline(page, log);
-    return { navigationToPromptSeconds, bytesBeforePrompt, shellLoopMips: loop.median.minstr / loop.median.seconds, commands, speed, preview, snapshot, offline };
+    return {
+      navigationToPromptSeconds,
+      bytesBeforePrompt,
+      shellLoopMips: loop.median.minstr / loop.median.seconds,
+      commands,
+      speed,
+      preview,
+      snapshot,
+      offline,
+    };
   } finally {
     await browser.close();
     server.kill();

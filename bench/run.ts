@@ -35,7 +35,9 @@ execFileSync('npx', ['vite', 'build'], { stdio: 'ignore' });
 // `--only-walk` measures it alone (its figures then go to <date>-lessons.json only).
 if (process.argv.includes('--only-walk')) {
   const walk = measureLessonWalk(log);
-  console.log(`whole lesson walk: ${(walk.totalSeconds / 60).toFixed(1)} min, ${walk.steps.length} steps; slowest ${walk.slowest.step}: ${s(walk.slowest.seconds)}`);
+  console.log(
+    `whole lesson walk: ${(walk.totalSeconds / 60).toFixed(1)} min, ${walk.steps.length} steps; slowest ${walk.slowest.step}: ${s(walk.slowest.seconds)}`,
+  );
   writeResults({ lessons: walk });
   process.exit(0);
 }
@@ -102,13 +104,22 @@ const rows: [string, string][] = [
   ['Chromium: bytes downloaded before the prompt', mib(page.bytesBeforePrompt)],
   ...page.commands.map((c) => commandRow('Chromium:', c)),
   commandRow('Chromium:', page.speed.nginx),
-  ['Chromium: `docker build` of the Flask app, cold (pip installs Flask)', `${s(page.speed.flaskBuildCold.seconds)} (${page.speed.flaskBuildCold.minstr.toFixed(0)} M instr)`],
+  [
+    'Chromium: `docker build` of the Flask app, cold (pip installs Flask)',
+    `${s(page.speed.flaskBuildCold.seconds)} (${page.speed.flaskBuildCold.minstr.toFixed(0)} M instr)`,
+  ],
   commandRow('Chromium:', page.speed.flaskRebuild),
-  ['Chromium: the tab\'s resident memory after those (512 MB guest)', `${page.speed.tabResidentMiB.toFixed(0)} MiB`],
-  ['Chromium: the tab\'s resident memory right after the prompt showed', `${page.speed.tabResidentAfterPromptMiB.toFixed(0)} MiB`],
+  ["Chromium: the tab's resident memory after those (512 MB guest)", `${page.speed.tabResidentMiB.toFixed(0)} MiB`],
+  ["Chromium: the tab's resident memory right after the prompt showed", `${page.speed.tabResidentAfterPromptMiB.toFixed(0)} MiB`],
   ['Chromium: the most the tab held, from the load to here', `${page.speed.tabResidentPeakMiB.toFixed(0)} MiB`],
-  ['Chromium: of which the disk: written blocks / read chunks kept', `${mib(page.speed.disk.writtenBytes)} (${page.speed.disk.writtenBlocks} blocks) / ${mib(page.speed.disk.chunkCacheBytes)}`],
-  ['Chromium: preview request, small page: first / median of 20', `${page.preview.smallPageFirstMs.toFixed(0)} ms / ${page.preview.smallPageMedianMs.toFixed(0)} ms`],
+  [
+    'Chromium: of which the disk: written blocks / read chunks kept',
+    `${mib(page.speed.disk.writtenBytes)} (${page.speed.disk.writtenBlocks} blocks) / ${mib(page.speed.disk.chunkCacheBytes)}`,
+  ],
+  [
+    'Chromium: preview request, small page: first / median of 20',
+    `${page.preview.smallPageFirstMs.toFixed(0)} ms / ${page.preview.smallPageMedianMs.toFixed(0)} ms`,
+  ],
   ['Chromium: preview 5 MiB binary', `${s(page.preview.fiveMbSeconds)} (${page.preview.fiveMbMibPerSecond.toFixed(2)} MiB/s)`],
   ...snapshotRows(page.snapshot),
   ...(walk
@@ -117,8 +128,14 @@ const rows: [string, string][] = [
         ['Chromium: slowest lesson step', `${walk.slowest.step}: ${s(walk.slowest.seconds)}`],
       ] as [string, string][])
     : []),
-  ['Chromium: bytes for full offline use ("make available offline")', `${mib(page.offline.fullOfflineBytes)} in ${s(page.offline.makeAvailableSeconds)} from a local server`],
-  ['Chromium: navigation to prompt: first visit / cached / network off', `${s(page.navigationToPromptSeconds)} / ${s(page.offline.warmNavigationSeconds)} / ${s(page.offline.offlineNavigationSeconds)}`],
+  [
+    'Chromium: bytes for full offline use ("make available offline")',
+    `${mib(page.offline.fullOfflineBytes)} in ${s(page.offline.makeAvailableSeconds)} from a local server`,
+  ],
+  [
+    'Chromium: navigation to prompt: first visit / cached / network off',
+    `${s(page.navigationToPromptSeconds)} / ${s(page.offline.warmNavigationSeconds)} / ${s(page.offline.offlineNavigationSeconds)}`,
+  ],
   ['guest speed, shell loop: Node / Chromium', `${guest ? guest.shellLoopMips.toFixed(0) : '-'} / ${page.shellLoopMips.toFixed(0)} MIPS`],
   ...(engines ? engineRows(engines) : []),
 ];
@@ -142,7 +159,10 @@ function engineRows(engines: EngineFigures[]): [string, string][] {
       ? [[`${e.label}`, `not measured: ${e.skipped}`]]
       : [
           [`${e.label}: navigation to a usable prompt (first visit)`, s(e.navigationToPromptSeconds!)],
-          [`${e.label}: \`docker run --rm debian true\` first / median of next 5`, `${s(e.dockerRunFirstSeconds!)} / ${s(e.dockerRunMedianSeconds!)} (${e.dockerRunMedianMinstr!.toFixed(0)} M instr)`],
+          [
+            `${e.label}: \`docker run --rm debian true\` first / median of next 5`,
+            `${s(e.dockerRunFirstSeconds!)} / ${s(e.dockerRunMedianSeconds!)} (${e.dockerRunMedianMinstr!.toFixed(0)} M instr)`,
+          ],
           [`${e.label}: \`docker ps\` median of 3`, s(e.dockerPsMedianSeconds!)],
           [`${e.label}: shell loop / warm \`docker run\` ÷ loop rate`, `${e.shellLoopMips!.toFixed(0)} MIPS / ${e.dockerRunEfficiency!.toFixed(2)}`],
         ],
@@ -150,12 +170,19 @@ function engineRows(engines: EngineFigures[]): [string, string][] {
 }
 
 function soakRows(soak: SoakFigures): [string, string][] {
-  const range = (r: SoakFigures['tabAfterTen']) => `${r.first.toFixed(0)} → ${r.last.toFixed(0)} MiB (least ${r.min.toFixed(0)}, most ${r.max.toFixed(0)}; last ÷ first ${r.growth.toFixed(2)})`;
+  const range = (r: SoakFigures['tabAfterTen']) =>
+    `${r.first.toFixed(0)} → ${r.last.toFixed(0)} MiB (least ${r.min.toFixed(0)}, most ${r.max.toFixed(0)}; last ÷ first ${r.growth.toFixed(2)})`;
   return [
-    [`soak: ${soak.minutes} min, ${soak.cycles} cycles, ${soak.snapshotsSaved} snapshots`, soak.failures.length ? `${soak.failures.length} FAILED: ${soak.failures.slice(0, 3).join(' | ')}` : 'nothing failed'],
+    [
+      `soak: ${soak.minutes} min, ${soak.cycles} cycles, ${soak.snapshotsSaved} snapshots`,
+      soak.failures.length ? `${soak.failures.length} FAILED: ${soak.failures.slice(0, 3).join(' | ')}` : 'nothing failed',
+    ],
     ['soak: the tab from minute 10 to the end', range(soak.tabAfterTen)],
-    ['soak: the guest\'s available memory from minute 10 to the end', range(soak.guestAvailableAfterTen)],
-    ...soak.commandTimes.map((c): [string, string] => [`soak: \`${c.command}\` median, minutes 10–20 → last 10`, `${s(c.firstMedian)} → ${s(c.lastMedian)} (× ${c.ratio.toFixed(2)})`]),
+    ["soak: the guest's available memory from minute 10 to the end", range(soak.guestAvailableAfterTen)],
+    ...soak.commandTimes.map((c): [string, string] => [
+      `soak: \`${c.command}\` median, minutes 10–20 → last 10`,
+      `${s(c.firstMedian)} → ${s(c.lastMedian)} (× ${c.ratio.toFixed(2)})`,
+    ]),
   ];
 }
 
@@ -169,9 +196,15 @@ function coldBootRows(boots: ColdBootFigures[]): [string, string][] {
 
 function snapshotRows(snapshot: PageFigures['snapshot']): [string, string][] {
   return [
-    ['Chromium: snapshot after the Flask lesson, stored (of a full state)', `${mib(snapshot.storedBytes)} (of ${mib(snapshot.stateBytes)}; ${snapshot.storedPages} of ${snapshot.nonzeroPages} pages)`],
+    [
+      'Chromium: snapshot after the Flask lesson, stored (of a full state)',
+      `${mib(snapshot.storedBytes)} (of ${mib(snapshot.stateBytes)}; ${snapshot.storedPages} of ${snapshot.nonzeroPages} pages)`,
+    ],
     ['Chromium: snapshot save', s(snapshot.saveSeconds)],
-    ['Chromium: restore to prompt / of which the snapshot / a fresh start beside it', `${s(snapshot.restoreSeconds)} / ${s(snapshot.resumeApplySeconds)} / ${s(snapshot.freshStartSeconds)}`],
+    [
+      'Chromium: restore to prompt / of which the snapshot / a fresh start beside it',
+      `${s(snapshot.restoreSeconds)} / ${s(snapshot.resumeApplySeconds)} / ${s(snapshot.freshStartSeconds)}`,
+    ],
     ['Chromium: first `docker ps` after the restore / after the fresh start', `${s(snapshot.firstDockerPsSeconds)} / ${s(snapshot.freshFirstDockerPsSeconds)}`],
   ];
 }

@@ -87,7 +87,13 @@ export async function measureSoak(log: (line: string) => void, minutes: number):
       try {
         const guest = await exec(`awk '/MemAvailable/ {print int($2/1024)}' /proc/meminfo; df -m --output=used / | tail -1`);
         const [available, used] = guest.output.trim().split('\n').map(Number);
-        samples.push({ minute: Number(elapsedMinutes().toFixed(1)), tabResidentMiB: tabResidentMiB(), guestAvailableMiB: available, guestDiskUsedMiB: used, commands: pending });
+        samples.push({
+          minute: Number(elapsedMinutes().toFixed(1)),
+          tabResidentMiB: tabResidentMiB(),
+          guestAvailableMiB: available,
+          guestDiskUsedMiB: used,
+          commands: pending,
+        });
         pending = {};
         const last = samples[samples.length - 1];
         log(`soak: minute ${last.minute}: tab ${last.tabResidentMiB.toFixed(0)} MiB, guest available ${available} MiB, disk used ${used} MiB`);

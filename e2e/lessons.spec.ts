@@ -52,7 +52,9 @@ async function typeAfterPrompt(page: Page, prompt: RegExp, keys: string): Promis
     .poll(
       () =>
         page.evaluate(() => {
-          const el = document.querySelector('[data-testid="terminal-0"]') as HTMLElement & { xterm?: { buffer: { active: { length: number; getLine(i: number): { translateToString(t: boolean): string } | undefined } } } };
+          const el = document.querySelector('[data-testid="terminal-0"]') as HTMLElement & {
+            xterm?: { buffer: { active: { length: number; getLine(i: number): { translateToString(t: boolean): string } | undefined } } };
+          };
           const b = el.xterm!.buffer.active;
           const lines = [];
           for (let i = Math.max(0, b.length - 10); i < b.length; i++) lines.push(b.getLine(i)?.translateToString(true) ?? '');

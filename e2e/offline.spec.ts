@@ -73,7 +73,6 @@ async function run(page: Page, command: string): Promise<string> {
 let context: BrowserContext;
 let page: Page;
 
-
 test('after one visit and "make available offline", the playground opens and runs with the network off', async ({ browser }) => {
   const pythonUrl = await serve('python3', ['-m', 'http.server', '4321', '--bind', '127.0.0.1', '--directory', root], 4321);
   context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
@@ -112,16 +111,21 @@ test('a new build served over the old one is announced, and replaces it cleanly 
 
   await Promise.all([page.waitForEvent('load'), page.getByTestId('update-reload').click()]);
   await waitForPlayground(page);
-  await expect.poll(() => page.evaluate(() => (window as unknown as { berth: { session: { bootResult: { buildId: string } } } }).berth.session.bootResult.buildId)).toBe(manifest.buildId);
+  await expect
+    .poll(() => page.evaluate(() => (window as unknown as { berth: { session: { bootResult: { buildId: string } } } }).berth.session.bootResult.buildId))
+    .toBe(manifest.buildId);
   // Offline was wanted: the new build is stored, and the old state is gone from the cache.
   await expect(page.getByTestId('offline-available')).toBeVisible({ timeout: 5 * 60_000 });
-  const cachedStates = () => page.evaluate(async () => (await (await caches.open('berth-offline-v1')).keys()).map((r) => r.url).filter((url) => /\/state-[0-9a-f]+\.bin\.bzp$/.test(url)));
+  const cachedStates = () =>
+    page.evaluate(async () =>
+      (await (await caches.open('berth-offline-v1')).keys()).map((r) => r.url).filter((url) => /\/state-[0-9a-f]+\.bin\.bzp$/.test(url)),
+    );
   await expect.poll(async () => (await cachedStates()).map((url) => url.slice(url.lastIndexOf('/') + 1))).toEqual([newState]);
   expect(await run(page, 'docker run --rm hello-world')).toContain('Hello from Docker');
   await context.close();
 });
 
-test('Node\'s http-server serves it under a sub-path too', async ({ browser }) => {
+test("Node's http-server serves it under a sub-path too", async ({ browser }) => {
   // The package's own binary: npx's start-up took over 30 s beside two busy emulators.
   const url = await serve(join('node_modules', '.bin', 'http-server'), [root, '-p', '4322', '-a', '127.0.0.1', '-s', '-c-1'], 4322);
   const fresh = await browser.newContext({ viewport: { width: 1400, height: 900 } });

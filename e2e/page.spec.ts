@@ -130,7 +130,15 @@ test.describe.serial('the playground', () => {
     // Paste once cat runs: bash turns bracketed paste off before starting it, and a paste
     // sent while it is still on would reach cat wrapped in escape codes, as in a real terminal.
     await expect
-      .poll(() => page.evaluate(() => (document.querySelector('[data-testid="terminal-0"]') as HTMLElement & { xterm?: { modes: { bracketedPasteMode: boolean } } }).xterm!.modes.bracketedPasteMode), { intervals: [100] })
+      .poll(
+        () =>
+          page.evaluate(
+            () =>
+              (document.querySelector('[data-testid="terminal-0"]') as HTMLElement & { xterm?: { modes: { bracketedPasteMode: boolean } } }).xterm!.modes
+                .bracketedPasteMode,
+          ),
+        { intervals: [100] },
+      )
       .toBe(false);
     await page.evaluate((text) => {
       const element = document.querySelector('[data-testid="terminal-0"]') as HTMLElement & { xterm?: { paste(data: string): void } };

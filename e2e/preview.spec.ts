@@ -74,9 +74,12 @@ test.describe.serial('the preview', () => {
     await expect(frame(page).locator('body')).toContainText('docker ps');
   });
 
-  test('keeps what a container serves away from Berth\'s storage and page', async () => {
+  test("keeps what a container serves away from Berth's storage and page", async () => {
     await page.evaluate(() => localStorage.setItem('berth-secret', 'do-not-leak'));
-    await run(page, `${writeFileCommand('/tmp/probe/index.html', PROBE_PAGE)} && docker run -d -p 8083:80 -v /tmp/probe:/usr/share/nginx/html:ro --name prober nginx`);
+    await run(
+      page,
+      `${writeFileCommand('/tmp/probe/index.html', PROBE_PAGE)} && docker run -d -p 8083:80 -v /tmp/probe:/usr/share/nginx/html:ro --name prober nginx`,
+    );
     await expect(page.getByTestId('preview-port-8083')).toBeVisible();
     await page.getByTestId('preview-port-8083').click();
     const report = frame(page).locator('#report');
@@ -96,7 +99,15 @@ test.describe.serial('the preview', () => {
 
     await page.getByTestId('preview-address').fill('localhost:8082/dot.png');
     await page.getByTestId('preview-address').press('Enter');
-    await expect.poll(() => frame(page).locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth), { intervals: [500] }).toBe(1);
+    await expect
+      .poll(
+        () =>
+          frame(page)
+            .locator('img')
+            .evaluate((img: HTMLImageElement) => img.naturalWidth),
+        { intervals: [500] },
+      )
+      .toBe(1);
 
     const digest = await page.evaluate(async () => {
       const response = await fetch('preview/8082/blob.bin');

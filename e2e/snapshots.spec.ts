@@ -68,7 +68,9 @@ test('an exported snapshot imports into a fresh browser and restores there; a da
   await page.getByTestId('tab-snapshots').click();
 
   const bytes = readFileSync(exported);
-  await page.getByTestId('snapshot-import').setInputFiles({ name: 'damaged.berth-snapshot', mimeType: 'application/octet-stream', buffer: bytes.subarray(0, bytes.length - 4096) });
+  await page
+    .getByTestId('snapshot-import')
+    .setInputFiles({ name: 'damaged.berth-snapshot', mimeType: 'application/octet-stream', buffer: bytes.subarray(0, bytes.length - 4096) });
   await expect(page.getByTestId('snapshot-message')).toContainText('Not imported');
   await expect(page.getByTestId('snapshot-item')).toHaveCount(0);
 
@@ -92,7 +94,7 @@ test('a full storage refuses a new snapshot with how much it needs, and keeps th
       open.onerror = () => reject(open.error);
     });
     const piece = new Uint8Array(2 ** 20);
-    for (let i = 0, size = 256; size >= 1; ) {
+    for (let i = 0, size = 256; size >= 1;) {
       const parts = Array.from({ length: size }, () => piece);
       const error = await new Promise<string | null>((resolve) => {
         const tx = db.transaction('junk', 'readwrite');
@@ -124,9 +126,12 @@ test('a VM worker that dies shows a banner offering the newest snapshot, which b
   // An uncaught error in the worker, as when the browser's allocation for the emulator fails.
   const worker = page.workers().find((w) => w.url().includes('vm.worker'));
   expect(worker, 'the VM worker').toBeDefined();
-  await worker!.evaluate(() => void setTimeout(() => {
-    throw new Error('out of memory (simulated)');
-  }));
+  await worker!.evaluate(
+    () =>
+      void setTimeout(() => {
+        throw new Error('out of memory (simulated)');
+      }),
+  );
   const banner = page.getByTestId('fault-banner');
   await expect(banner).toContainText('out of memory (simulated)');
   // The newest snapshot of this build: the imported one, or an automatic one taken since.
@@ -157,7 +162,10 @@ test('a share link sets up the files on a fresh machine and runs its commands on
   await page.keyboard.press('Escape');
 
   // A tampered link: an error, and the playground of this browser is offered as it was.
-  const tampered = shareLink.replace(/\.([A-Za-z0-9_-])([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]+)$/, (_, first: string, rest: string, check: string) => `.${first === 'A' ? 'B' : 'A'}${rest}.${check}`);
+  const tampered = shareLink.replace(
+    /\.([A-Za-z0-9_-])([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]+)$/,
+    (_, first: string, rest: string, check: string) => `.${first === 'A' ? 'B' : 'A'}${rest}.${check}`,
+  );
   expect(tampered).not.toBe(shareLink);
   const other = await second.context.newPage();
   await other.goto(tampered);

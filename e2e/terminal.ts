@@ -49,7 +49,12 @@ let markerCount = 0;
  * Runs a command line in a terminal and resolves with what it printed (between the
  * command's echo and its end marker) and its exit code.
  */
-export async function runInTerminal(page: Page, port: number, command: string, { timeout }: { timeout?: number } = {}): Promise<{ output: string; exitCode: number }> {
+export async function runInTerminal(
+  page: Page,
+  port: number,
+  command: string,
+  { timeout }: { timeout?: number } = {},
+): Promise<{ output: string; exitCode: number }> {
   const marker = `END${Date.now().toString(36)}${markerCount++}`;
   await typeInto(page, port, `${command}; echo "${marker}=$?"\n`);
   const pattern = new RegExp(`^${marker}=(\\d+)\\s*$`, 'm');

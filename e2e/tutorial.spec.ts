@@ -36,7 +36,7 @@ async function writeWithHeredoc(page: Page, path: string, text: string): Promise
   expect(await run(page, `cat ${path}`)).toBe(text);
 }
 
-test('the tutorial\'s first half, typed by hand: from lsns to containers on published ports', async ({ page }) => {
+test("the tutorial's first half, typed by hand: from lsns to containers on published ports", async ({ page }) => {
   test.setTimeout(30 * 60_000);
   await page.setViewportSize({ width: 1400, height: 1000 });
   await openPlayground(page);
@@ -97,7 +97,7 @@ test('the tutorial\'s first half, typed by hand: from lsns to containers on publ
   await run(page, 'docker rm -f web web2 web3 web4');
 });
 
-test('the tutorial\'s second half, typed by hand: the Flask app built, run, edited and rebuilt, then docker compose', async ({ page }) => {
+test("the tutorial's second half, typed by hand: the Flask app built, run, edited and rebuilt, then docker compose", async ({ page }) => {
   test.setTimeout(40 * 60_000);
   await page.setViewportSize({ width: 1400, height: 1000 });
   await openPlayground(page);
@@ -128,11 +128,17 @@ test('the tutorial\'s second half, typed by hand: the Flask app built, run, edit
   );
   // Flask's layer is the Flask app's, so the build takes it from the cache.
   await writeWithHeredoc(page, 'Dockerfile', 'FROM python:3.11\nRUN pip install flask\nRUN pip install redis\nCOPY app.py /app.py\nCMD ["python","/app.py"]\n');
-  await writeWithHeredoc(page, 'docker-compose.yml', 'version: "3"\nservices:\n  web:\n    build: .\n    ports:\n      - "5002:5000"\n  redis:\n    image: redis\n');
+  await writeWithHeredoc(
+    page,
+    'docker-compose.yml',
+    'version: "3"\nservices:\n  web:\n    build: .\n    ports:\n      - "5002:5000"\n  redis:\n    image: redis\n',
+  );
   await run(page, 'docker compose up -d', { timeout: 12 * 60_000 });
   expect(await run(page, 'docker compose ps')).toMatch(/web[\s\S]*Up/);
   await previewShows(page, 5002, 'visits:');
-  expect(await run(page, 'for i in $(seq 30); do curl -fsS http://127.0.0.1:5002/ && echo && break; sleep 1; done; curl -fsS http://127.0.0.1:5002/; echo')).toMatch(/visits: \d+\s+visits: \d+/);
+  expect(
+    await run(page, 'for i in $(seq 30); do curl -fsS http://127.0.0.1:5002/ && echo && break; sleep 1; done; curl -fsS http://127.0.0.1:5002/; echo'),
+  ).toMatch(/visits: \d+\s+visits: \d+/);
   expect(await run(page, 'docker compose logs web')).toMatch(/GET \/ HTTP\/1\.1/);
   await run(page, 'docker compose down');
   expect(await run(page, 'docker ps -q --filter name=compose_ | wc -l')).toMatch(/^\s*0\s*$/);

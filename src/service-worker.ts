@@ -126,13 +126,25 @@ async function relay(event: FetchEvent, port: number, path: string): Promise<Res
   }
   if (!reply.ok) {
     if (reply.kind === 'refused') {
-      return explain(502, `Nothing is listening on port ${port}`, `No program in the machine accepts connections on port ${port}. Run <code>docker ps</code> to see which ports your containers publish (the PORTS column, like <code>0.0.0.0:${port}-&gt;5000/tcp</code>), or start one with <code>docker run -d -p ${port}:80 nginx</code>.`);
+      return explain(
+        502,
+        `Nothing is listening on port ${port}`,
+        `No program in the machine accepts connections on port ${port}. Run <code>docker ps</code> to see which ports your containers publish (the PORTS column, like <code>0.0.0.0:${port}-&gt;5000/tcp</code>), or start one with <code>docker run -d -p ${port}:80 nginx</code>.`,
+      );
     }
     if (reply.kind === 'timeout') {
-      return explain(504, `Port ${port} did not answer in time`, `The program on port ${port} accepted the connection but did not answer: ${escapeHtml(reply.message)}. Check it with <code>docker logs</code>, then reload.`);
+      return explain(
+        504,
+        `Port ${port} did not answer in time`,
+        `The program on port ${port} accepted the connection but did not answer: ${escapeHtml(reply.message)}. Check it with <code>docker logs</code>, then reload.`,
+      );
     }
     if (reply.kind === 'no-vm') {
-      return explain(503, 'The machine is not running', `Berth is open but its machine did not take the request (${escapeHtml(reply.message || 'not running yet, or stopped')}). Start it, then reload the preview.`);
+      return explain(
+        503,
+        'The machine is not running',
+        `Berth is open but its machine did not take the request (${escapeHtml(reply.message || 'not running yet, or stopped')}). Start it, then reload the preview.`,
+      );
     }
     return explain(502, `Port ${port} gave an answer the preview cannot read`, escapeHtml(reply.message));
   }
@@ -160,7 +172,10 @@ async function vmPages(clientId: string): Promise<WindowClient[]> {
 function ask(page: WindowClient, message: PreviewRequestMessage): Promise<PreviewReply> {
   return new Promise((resolve) => {
     const channel = new MessageChannel();
-    const timer = setTimeout(() => resolve({ ok: false, kind: 'no-vm', message: `the Berth tab did not answer within ${PAGE_TIMEOUT_MS / 1000} s` }), PAGE_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => resolve({ ok: false, kind: 'no-vm', message: `the Berth tab did not answer within ${PAGE_TIMEOUT_MS / 1000} s` }),
+      PAGE_TIMEOUT_MS,
+    );
     channel.port1.onmessage = (event: MessageEvent<PreviewReply>) => {
       clearTimeout(timer);
       resolve(event.data);

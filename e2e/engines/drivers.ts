@@ -44,7 +44,9 @@ export interface EnginePage {
 }
 
 export function engineAvailable(engine: EngineName): string | null {
-  const needed = { chromium: [chromiumLaunchOptions.executablePath], firefox: [FIREFOX_PATH], webkit: [WEBKIT_DRIVER_PATH, MINIBROWSER_PATH, '/usr/bin/Xvfb'] }[engine];
+  const needed = { chromium: [chromiumLaunchOptions.executablePath], firefox: [FIREFOX_PATH], webkit: [WEBKIT_DRIVER_PATH, MINIBROWSER_PATH, '/usr/bin/Xvfb'] }[
+    engine
+  ];
   const missing = needed.filter((path) => !existsSync(path));
   return missing.length ? `missing ${missing.join(', ')} (scripts/test-deps.sh installs them)` : null;
 }
@@ -53,7 +55,12 @@ export async function openEngine(engine: EngineName, viewport = { width: 1400, h
   if (engine === 'webkit') return openWebKit(viewport);
   const browser =
     engine === 'chromium'
-      ? await puppeteer.launch({ executablePath: chromiumLaunchOptions.executablePath, args: chromiumLaunchOptions.args, headless: true, defaultViewport: viewport })
+      ? await puppeteer.launch({
+          executablePath: chromiumLaunchOptions.executablePath,
+          args: chromiumLaunchOptions.args,
+          headless: true,
+          defaultViewport: viewport,
+        })
       : await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX_PATH, headless: true, defaultViewport: viewport });
   const page = await browser.newPage();
   return new PuppeteerPage(engine, browser, page);
@@ -119,7 +126,9 @@ async function openWebKit(viewport: { width: number; height: number }): Promise<
     let display = process.env.DISPLAY;
     if (!display) {
       const number = 90 + Math.floor(Math.random() * 400);
-      const xvfb = spawn('/usr/bin/Xvfb', [`:${number}`, '-screen', '0', `${viewport.width + 100}x${viewport.height + 200}x24`, '-nolisten', 'tcp'], { stdio: 'ignore' });
+      const xvfb = spawn('/usr/bin/Xvfb', [`:${number}`, '-screen', '0', `${viewport.width + 100}x${viewport.height + 200}x24`, '-nolisten', 'tcp'], {
+        stdio: 'ignore',
+      });
       started.push(xvfb);
       await waitUntil(() => existsSync(`/tmp/.X11-unix/X${number}`), 20_000, 'Xvfb to open its display');
       display = `:${number}`;
@@ -135,7 +144,11 @@ async function openWebKit(viewport: { width: number; height: number }): Promise<
     });
     const driver = await new Builder().usingServer(url).withCapabilities(capabilities).build();
     await driver.manage().setTimeouts({ script: 60_000, pageLoad: 3 * 60_000 });
-    await driver.manage().window().setRect({ width: viewport.width, height: viewport.height }).catch(() => {});
+    await driver
+      .manage()
+      .window()
+      .setRect({ width: viewport.width, height: viewport.height })
+      .catch(() => {});
     return new WebDriverPage(driver, stop);
   } catch (error) {
     stop();

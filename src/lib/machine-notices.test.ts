@@ -10,7 +10,7 @@ describe('DiskFullWatcher', () => {
     expect(watcher.push(bytes('write /var/lib/docker/tmp/x: no space le'))).toBe(false);
     expect(watcher.push(bytes('ft on device\r\nroot@berth:~# '))).toBe(true);
     expect(watcher.push(bytes('ls\r\n'))).toBe(false);
-    expect(watcher.push(bytes('dd: error writing \'/big\': No space left on device\r\n'))).toBe(true);
+    expect(watcher.push(bytes("dd: error writing '/big': No space left on device\r\n"))).toBe(true);
   });
 });
 

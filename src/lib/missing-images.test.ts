@@ -26,7 +26,11 @@ function session() {
 }
 
 const SEE = "See 'docker run --help'.";
-const berthLine = (shown: string) => shown.split('\r\n').find((l) => l.includes('berth:'))?.replace(/\x1b\[[0-9;]*m/g, '') ?? null;
+const berthLine = (shown: string) =>
+  shown
+    .split('\r\n')
+    .find((l) => l.includes('berth:'))
+    ?.replace(/\x1b\[[0-9;]*m/g, '') ?? null;
 
 describe('MissingImageHints', () => {
   it("adds one line after Docker's error for the tutorial's first command, with the stand-in filled in", () => {
@@ -35,7 +39,9 @@ describe('MissingImageHints', () => {
     // Docker's output is all there, unchanged, and the prompt comes after Berth's line.
     expect(shown.startsWith(`docker container run -t ubuntu ls\r\n${lines.join('\r\n')}\r\n`)).toBe(true);
     expect(shown.endsWith(`\r\n${PROMPT}`)).toBe(true);
-    expect(berthLine(shown)).toMatch(/^berth: This machine works offline and has no ubuntu:latest image\. Try: docker container run -t debian ls +\(`docker images` and the Images tab list them\)$/);
+    expect(berthLine(shown)).toMatch(
+      /^berth: This machine works offline and has no ubuntu:latest image\. Try: docker container run -t debian ls +\(`docker images` and the Images tab list them\)$/,
+    );
   });
 
   it('finds the line however the output is split into chunks', () => {
@@ -47,14 +53,24 @@ describe('MissingImageHints', () => {
 
   it('fills in alpine and a detached ubuntu, and says what it has for an image without a stand-in', () => {
     const s = session();
-    expect(berthLine(s.run('docker run -t alpine ls', ["Unable to find image 'alpine:latest' locally", `docker: ${HUB}.`, SEE]))).toContain('Try: docker run -t busybox ls');
-    expect(berthLine(s.run('docker run -d ubuntu sleep 300', ["Unable to find image 'ubuntu:latest' locally", `docker: ${HUB}.`, SEE]))).toContain('Try: docker run -d debian sleep 300');
-    expect(berthLine(s.run('docker run mysql', ["Unable to find image 'mysql:latest' locally", `docker: ${HUB}.`, SEE]))).toBe('berth: This machine works offline and has no mysql:latest image (`docker images` and the Images tab list them).');
+    expect(berthLine(s.run('docker run -t alpine ls', ["Unable to find image 'alpine:latest' locally", `docker: ${HUB}.`, SEE]))).toContain(
+      'Try: docker run -t busybox ls',
+    );
+    expect(berthLine(s.run('docker run -d ubuntu sleep 300', ["Unable to find image 'ubuntu:latest' locally", `docker: ${HUB}.`, SEE]))).toContain(
+      'Try: docker run -d debian sleep 300',
+    );
+    expect(berthLine(s.run('docker run mysql', ["Unable to find image 'mysql:latest' locally", `docker: ${HUB}.`, SEE]))).toBe(
+      'berth: This machine works offline and has no mysql:latest image (`docker images` and the Images tab list them).',
+    );
   });
 
   it('names the FROM line of a Dockerfile, and the image of a pull', () => {
     const s = session();
-    const build = s.run('docker build -t flask-app .', ['Sending build context to Docker daemon  2.048kB', 'Step 1/5 : FROM python:3.6.1-alpine', HUB.replace('Error response from daemon: ', '')]);
+    const build = s.run('docker build -t flask-app .', [
+      'Sending build context to Docker daemon  2.048kB',
+      'Step 1/5 : FROM python:3.6.1-alpine',
+      HUB.replace('Error response from daemon: ', ''),
+    ]);
     expect(berthLine(build)).toContain('no python:3.6.1-alpine image: in the Dockerfile, use FROM python:3.11');
     expect(berthLine(s.run('docker pull ubuntu', ['Using default tag: latest', HUB]))).toContain('Try: docker pull debian');
   });

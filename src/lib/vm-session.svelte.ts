@@ -174,7 +174,10 @@ export class VmSession {
     // A stopped worker never answers: its requests are failed when it stops (stopWorker).
     return new Promise<ExecResult>((resolve, reject) => {
       this.unansweredExecs.add(reject);
-      api.exec(command, timeoutMs).then(resolve, reject).finally(() => this.unansweredExecs.delete(reject));
+      api
+        .exec(command, timeoutMs)
+        .then(resolve, reject)
+        .finally(() => this.unansweredExecs.delete(reject));
     });
   }
 
@@ -290,7 +293,9 @@ export class VmSession {
    */
   private async pollPorts(generation: number): Promise<void> {
     const ownerPending = (now: number) =>
-      this.ports.some((p) => p.container === null && (now - (this.portFirstSeen.get(p.port) ?? 0) < OWNER_WAIT_MS || now - this.ownersAskedAt > OWNER_RECHECK_MS));
+      this.ports.some(
+        (p) => p.container === null && (now - (this.portFirstSeen.get(p.port) ?? 0) < OWNER_WAIT_MS || now - this.ownersAskedAt > OWNER_RECHECK_MS),
+      );
     const askOwners = ownerPending(Date.now());
     const seconds = askOwners ? PORT_OWNER_WATCH_SECONDS : PORT_WATCH_SECONDS;
     const watch = parseListeningWatch((await this.exec(listeningSocketsWatchCommand(this.socketsKey, seconds, askOwners), (seconds + 60) * 1000)).output);
@@ -312,7 +317,13 @@ export class VmSession {
     this.ports = listening.map((port) => {
       const owner = published.find((p) => p.port === port);
       const known = before.get(port);
-      return { port, container: owner?.container ?? null, containerPort: owner?.containerPort ?? null, answering: known?.answering ?? false, starting: known?.starting ?? true };
+      return {
+        port,
+        container: owner?.container ?? null,
+        containerPort: owner?.containerPort ?? null,
+        answering: known?.answering ?? false,
+        starting: known?.starting ?? true,
+      };
     });
     for (const entry of this.ports) {
       if (!before.has(entry.port)) void this.waitUntilAnswering(entry.port, generation);

@@ -11,7 +11,7 @@ function vm(...args: string[]): Promise<{ code: number; stdout: string; stderr: 
 }
 
 describe('npm run vm -- exec', () => {
-  it('prints the command\'s output and exits with its exit code', async () => {
+  it("prints the command's output and exits with its exit code", async () => {
     const { code, stdout } = await vm('exec', 'uname -m; echo "on $(hostname)"; exit 3');
     expect(stdout).toBe('i686\non berth\n');
     expect(code).toBe(3);

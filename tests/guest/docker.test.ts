@@ -31,7 +31,12 @@ describe('the guest', () => {
   it('lists every kind of namespace with lsns', async () => {
     const { exitCode, output } = await run('lsns');
     expect(exitCode).toBe(0);
-    const types = new Set(output.split('\n').slice(1).map((line) => line.trim().split(/\s+/)[1]));
+    const types = new Set(
+      output
+        .split('\n')
+        .slice(1)
+        .map((line) => line.trim().split(/\s+/)[1]),
+    );
     for (const type of ['pid', 'net', 'mnt', 'uts', 'ipc', 'user', 'cgroup']) expect(types).toContain(type);
   });
 
@@ -61,11 +66,14 @@ describe('the guest', () => {
     for (const dir of ['bin', 'etc', 'proc', 'usr', 'var']) expect(output).toMatch(new RegExp(`\\b${dir}\\b`));
   });
 
-  it('shows only the container\'s own processes through docker exec', async () => {
+  it("shows only the container's own processes through docker exec", async () => {
     expect((await run('docker run -d --name sleeper debian sleep 300')).exitCode).toBe(0);
     const { exitCode, lines } = await run('docker exec sleeper ps -e -o pid,comm');
     expect(exitCode).toBe(0);
-    const processes = lines.slice(1).filter(Boolean).map((line) => line.trim().split(/\s+/));
+    const processes = lines
+      .slice(1)
+      .filter(Boolean)
+      .map((line) => line.trim().split(/\s+/));
     expect(processes.find(([pid]) => pid === '1')?.[1]).toBe('sleep');
     expect(processes.map(([, comm]) => comm).sort()).toEqual(['ps', 'sleep']);
   });
@@ -98,16 +106,14 @@ describe('the guest', () => {
   it('serves a published port to the guest', async () => {
     const start = await run('docker run -d --name web -p 8080:80 busybox httpd -f -p 80 -h /etc');
     expect(start.exitCode).toBe(0);
-    const { exitCode, output } = await run(
-      'for i in $(seq 1 30); do curl -fsS http://127.0.0.1:8080/passwd && exit 0; sleep 1; done; exit 1',
-    );
+    const { exitCode, output } = await run('for i in $(seq 1 30); do curl -fsS http://127.0.0.1:8080/passwd && exit 0; sleep 1; done; exit 1');
     expect(exitCode).toBe(0);
     expect(output).toMatch(/^root:x:0:0:/m);
     expect((await run('docker port web')).output).toMatch(/80\/tcp -> 0\.0\.0\.0:8080/);
     expect((await run('docker rm -f web')).exitCode).toBe(0);
   });
 
-  it('gives each container its own network namespace, set up by the runtime\'s setkey hook', async () => {
+  it("gives each container its own network namespace, set up by the runtime's setkey hook", async () => {
     // The bridge: its own namespace with eth0, the key handed to dockerd by Berth's hook.
     const bridged = await run('docker run --rm debian sh -c "readlink /proc/self/ns/net; cat /proc/net/dev"');
     expect(bridged.exitCode).toBe(0);
@@ -118,7 +124,9 @@ describe('the guest', () => {
     // The running container's spec names Berth's hook, with dockerd's arguments.
     expect((await run('docker run -d --name hooked debian sleep 600')).exitCode).toBe(0);
     const spec = await run('cat /run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby/$(docker inspect -f "{{.Id}}" hooked)/config.json');
-    expect(spec.output).toMatch(/"path":"\/usr\/local\/libexec\/berth\/libnetwork-setkey","args":\["libnetwork-setkey","-exec-root=\/var\/run\/docker","[0-9a-f]{64}","[0-9a-f]{12}"\]/);
+    expect(spec.output).toMatch(
+      /"path":"\/usr\/local\/libexec\/berth\/libnetwork-setkey","args":\["libnetwork-setkey","-exec-root=\/var\/run\/docker","[0-9a-f]{64}","[0-9a-f]{12}"\]/,
+    );
     expect((await run('docker rm -f hooked')).exitCode).toBe(0);
     // Without a network namespace of its own, or with none, there is no hook to run.
     expect((await run('docker run --rm --network host debian readlink /proc/self/ns/net')).output.trim()).toBe(own);
@@ -126,19 +134,22 @@ describe('the guest', () => {
     expect(none.exitCode).toBe(0);
     expect(none.output).not.toMatch(/eth0:/);
     // A hook that cannot reach dockerd fails the start, as dockerd's own would.
-    expect((await run('echo \'{"pid":1}\' | /usr/local/libexec/berth/libnetwork-setkey libnetwork-setkey -exec-root=/nonexistent abc def')).exitCode).not.toBe(0);
+    expect((await run('echo \'{"pid":1}\' | /usr/local/libexec/berth/libnetwork-setkey libnetwork-setkey -exec-root=/nonexistent abc def')).exitCode).not.toBe(
+      0,
+    );
   });
 
-  it('turns IPv6 off in each container\'s namespace without re-executing dockerd\'s Go code', async () => {
+  it("turns IPv6 off in each container's namespace without re-executing dockerd's Go code", async () => {
     // A new network namespace starts with IPv6 on; libnetwork's set-ipv6 turns it off.
     expect((await run('docker run --rm debian cat /proc/sys/net/ipv6/conf/all/disable_ipv6')).output.trim()).toBe('1');
-    expect((await run('tr "\\0" "\\n" < /proc/$(pidof dockerd)/environ')).lines)
-      .toContain('LD_PRELOAD=/usr/local/lib/berth/set-ipv6-in-process.so');
+    expect((await run('tr "\\0" "\\n" < /proc/$(pidof dockerd)/environ')).lines).toContain('LD_PRELOAD=/usr/local/lib/berth/set-ipv6-in-process.so');
     // The re-exec as dockerd makes it: with the library it does its write before Go's
     // runtime starts (Go would print each package initialiser under inittrace=1)...
     const reexec = (namespace: string, library: boolean) =>
-      run(`GODEBUG=inittrace=1 ${library ? 'LD_PRELOAD=/usr/local/lib/berth/set-ipv6-in-process.so' : ''} ` +
-        `bash -c 'exec -a set-ipv6 /usr/sbin/dockerd ${namespace} all false' 2>&1; echo "exit $?"`);
+      run(
+        `GODEBUG=inittrace=1 ${library ? 'LD_PRELOAD=/usr/local/lib/berth/set-ipv6-in-process.so' : ''} ` +
+          `bash -c 'exec -a set-ipv6 /usr/sbin/dockerd ${namespace} all false' 2>&1; echo "exit $?"`,
+      );
     expect((await run('ip netns add berth-test && ip netns exec berth-test cat /proc/sys/net/ipv6/conf/all/disable_ipv6')).output.trim()).toBe('0');
     const fast = await reexec('/run/netns/berth-test', true);
     expect(fast.output).not.toMatch(/^init /m);
@@ -153,7 +164,7 @@ describe('the guest', () => {
     await run('ip netns delete berth-test');
   });
 
-  it('gives Docker\'s own error for an image it does not have', async () => {
+  it("gives Docker's own error for an image it does not have", async () => {
     const { exitCode, output } = await run('docker run no-such-image-here');
     expect(exitCode).toBe(125);
     expect(output).toContain("Unable to find image 'no-such-image-here:latest' locally");
@@ -166,7 +177,7 @@ describe('the guest machine', () => {
     expect(guest.jitPagesPerModule).toBe(1);
   });
 
-  it('has the host\'s time after a restore', async () => {
+  it("has the host's time after a restore", async () => {
     const { output } = await run('date +%s');
     expect(Math.abs(Number(output.trim()) - Date.now() / 1000)).toBeLessThan(60);
   });

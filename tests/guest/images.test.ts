@@ -32,7 +32,7 @@ const fetchInGuest = (url: string) =>
   run(`for i in $(seq 1 90); do body=$(curl -fsS ${url} 2>&1) && { printf %s "$body"; exit 0; }; sleep 1; done; echo "$body"; exit 1`);
 
 describe('python', () => {
-  it('is Debian\'s Python 3.11 with pip that installs offline', async () => {
+  it("is Debian's Python 3.11 with pip that installs offline", async () => {
     const version = await run('docker run --rm python:3.11 python --version');
     expect(version.output).toMatch(/^Python 3\.11\./m);
     const pip = await run('docker run --rm python:3.11 pip install redis requests');
@@ -42,7 +42,7 @@ describe('python', () => {
     expect(pip.output).not.toMatch(/externally-managed-environment/);
   });
 
-  it('builds and runs the tutorial\'s Flask app, then rebuilds from the cache', async () => {
+  it("builds and runs the tutorial's Flask app, then rebuilds from the cache", async () => {
     await writeGuestFile('/workspace/flask/app.py', flaskApp('hello world!'));
     await writeGuestFile('/workspace/flask/Dockerfile', flaskDockerfile);
     const build = await run('cd /workspace/flask && docker build -t flask-app .');
@@ -69,7 +69,7 @@ describe('python', () => {
 });
 
 describe('the guest registry', () => {
-  it('pulls hello-world on first use, with Docker\'s own progress', async () => {
+  it("pulls hello-world on first use, with Docker's own progress", async () => {
     const { exitCode, output } = await run('docker run hello-world');
     expect(exitCode).toBe(0);
     expect(output).toContain("Unable to find image 'hello-world:latest' locally");

@@ -30,7 +30,9 @@ describe('the machine at its limits', () => {
     const stop = guest.on('out-of-memory', (event) => killed.push(event));
     // A 400 MiB string in a 512 MiB machine: perl fills it at once (the kernel then spends
     // a minute or two reclaiming what it can before its OOM killer acts).
-    const output = await run(`docker run --name hog debian perl -e '$x = "x" x (400 * 1024 * 1024)'; echo "exit $?"; docker inspect -f "oom-killed {{.State.OOMKilled}}" hog; docker rm hog >/dev/null`);
+    const output = await run(
+      `docker run --name hog debian perl -e '$x = "x" x (400 * 1024 * 1024)'; echo "exit $?"; docker inspect -f "oom-killed {{.State.OOMKilled}}" hog; docker rm hog >/dev/null`,
+    );
     stop();
     expect(output).toMatch(/^exit 137$/m);
     expect(output).toMatch(/^oom-killed true$/m);

@@ -30,7 +30,10 @@ describe('snapshots', () => {
 
   it('resume a machine with its running container, its files and the current time', async () => {
     const first = await boot();
-    await run(first, 'docker run -d --name keeper debian sleep 100000 && echo "kept" > /workspace/kept.txt && head -c 3000000 /dev/urandom > /workspace/random.bin && sha256sum /workspace/random.bin > /tmp/sum');
+    await run(
+      first,
+      'docker run -d --name keeper debian sleep 100000 && echo "kept" > /workspace/kept.txt && head -c 3000000 /dev/urandom > /workspace/random.bin && sha256sum /workspace/random.bin > /tmp/sum',
+    );
     const sum = await run(first, 'cat /tmp/sum');
     const taken = await first.takeSnapshot();
     snapshot = taken.snapshot;

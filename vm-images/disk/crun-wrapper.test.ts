@@ -14,7 +14,9 @@ beforeAll(() => {
   writeFileSync(fakeCrun, '#!/bin/sh\nprintf "%s|" "$0" "$@"; printf "%s" "$BERTH_TEST"\n');
   chmodSync(fakeCrun, 0o755);
   wrapper = join(dir, 'crun');
-  const flags = readFileSync(join(import.meta.dirname, 'crun-wrapper.gcc-flags'), 'utf8').trim().split(/\s+/);
+  const flags = readFileSync(join(import.meta.dirname, 'crun-wrapper.gcc-flags'), 'utf8')
+    .trim()
+    .split(/\s+/);
   execFileSync('gcc', [...flags, `-DCRUN_PATH="${fakeCrun}"`, '-o', wrapper, join(import.meta.dirname, 'crun-wrapper.c')]);
 });
 
@@ -30,10 +32,12 @@ function bundle(contents: string): string {
 const run = (...args: string[]) => execFileSync(wrapper, args, { env: { BERTH_TEST: 'env kept' }, encoding: 'utf8' });
 
 describe('crun wrapper', () => {
-  it('points dockerd\'s setkey hook at Berth\'s on create, and passes every argument and the environment on', () => {
+  it("points dockerd's setkey hook at Berth's on create, and passes every argument and the environment on", () => {
     const b = bundle(spec('/proc/1234/exe'));
     const printed = run('--root', '/run/docker/runtime-runc/moby', '--log-format', 'json', 'create', '--bundle', b, '--pid-file', '/x/init.pid', 'abc');
-    expect(printed).toBe(`${join(dir, 'fake-crun')}|--root|/run/docker/runtime-runc/moby|--log-format|json|create|--bundle|${b}|--pid-file|/x/init.pid|abc|env kept`);
+    expect(printed).toBe(
+      `${join(dir, 'fake-crun')}|--root|/run/docker/runtime-runc/moby|--log-format|json|create|--bundle|${b}|--pid-file|/x/init.pid|abc|env kept`,
+    );
     expect(readFileSync(join(b, 'config.json'), 'utf8')).toBe(spec(BERTH_HOOK));
   });
 

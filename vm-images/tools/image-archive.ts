@@ -83,7 +83,14 @@ export async function writeImageArchive(outTar: string, imageDirs: string[], cre
         const historyPath = `${path}.history`;
         history.push(existsSync(historyPath) ? readFileSync(historyPath, 'utf8').trim() : `berth vm-images: ${spec.source}`);
       }
-      const config = JSON.stringify(imageConfig(spec, layerHashes.map((h) => `sha256:${h}`), created, history));
+      const config = JSON.stringify(
+        imageConfig(
+          spec,
+          layerHashes.map((h) => `sha256:${h}`),
+          created,
+          history,
+        ),
+      );
       const configHash = createHash('sha256').update(config).digest('hex');
       writeFileSync(join(staging, `${configHash}.json`), config);
       manifest.push({

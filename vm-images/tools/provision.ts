@@ -21,10 +21,7 @@ requireArgs(args, ['disk', 'images', 'kernel', 'initrd', 'bios', 'vga-bios', 'ca
 
 const disk = new FileDisk(args.disk);
 const images = new FileDisk(args.images, { writable: false });
-const manifest = draftManifest(
-  { bios: args.bios, vgaBios: args['vga-bios'], kernel: args.kernel, initrd: args.initrd },
-  statSync(args.disk).size,
-);
+const manifest = draftManifest({ bios: args.bios, vgaBios: args['vga-bios'], kernel: args.kernel, initrd: args.initrd }, statSync(args.disk).size);
 const started = Date.now();
 const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
 let guest: Guest | undefined;
@@ -73,7 +70,9 @@ try {
   process.stdout.write(listing.output);
 
   // Stop dockerd the way shutdown does, then make sure every block is on the disk image.
-  const stop = await guest.exec('/etc/berth/rc.shutdown; sync; echo 3 > /proc/sys/vm/drop_caches; sync; rm -rf /var/lib/docker/tmp/* /var/log/docker.log; sync');
+  const stop = await guest.exec(
+    '/etc/berth/rc.shutdown; sync; echo 3 > /proc/sys/vm/drop_caches; sync; rm -rf /var/lib/docker/tmp/* /var/log/docker.log; sync',
+  );
   if (stop.exitCode !== 0) throw new Error(`stopping dockerd failed: ${stop.output}`);
 
   // Tell dockerd which registry blobs are layers it already has (the debian base under
@@ -83,9 +82,7 @@ try {
   const records = Object.entries(digests)
     .map(([digest, diffId]) => `printf %s '${diffId}' > ${digest.replace('sha256:', '')}`)
     .join(' && ');
-  const record = await guest.exec(
-    `mkdir -p /var/lib/docker/image/overlay2/distribution/diffid-by-digest/sha256 && cd $_ && ${records || 'true'} && sync`,
-  );
+  const record = await guest.exec(`mkdir -p /var/lib/docker/image/overlay2/distribution/diffid-by-digest/sha256 && cd $_ && ${records || 'true'} && sync`);
   if (record.exitCode !== 0) throw new Error(`recording layer digests failed: ${record.output}`);
   writeFileSync(args.catalog, JSON.stringify(catalog, null, 2));
   console.log(`provision: done in ${seconds()} s, ${catalog.length} images`);

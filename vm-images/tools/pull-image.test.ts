@@ -49,7 +49,10 @@ async function startRegistry(name: string, storage: string, auth?: { realm: stri
   proc.stderr!.on('data', (d) => (stderr += d));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`${url}/v2/`).then(() => true, () => false);
+    const ok = await fetch(`${url}/v2/`).then(
+      () => true,
+      () => false,
+    );
     if (ok) return { url, proc };
     if (proc.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 100));
@@ -101,7 +104,11 @@ async function push(client: RegistryClient, repo: string, data: Buffer): Promise
   if (start.status !== 202) throw new Error(`upload start: ${start.status} ${await start.text()}`);
   const location = new URL(start.headers.get('location')!, client.baseUrl);
   location.searchParams.set('digest', digest);
-  const put = await client.request(location.pathname + location.search, scope, { method: 'PUT', body: new Uint8Array(data), headers: { 'Content-Type': 'application/octet-stream' } });
+  const put = await client.request(location.pathname + location.search, scope, {
+    method: 'PUT',
+    body: new Uint8Array(data),
+    headers: { 'Content-Type': 'application/octet-stream' },
+  });
   if (put.status !== 201) throw new Error(`upload: ${put.status} ${await put.text()}`);
   return digest;
 }
@@ -123,7 +130,9 @@ async function pushImage(client: RegistryClient, repo: string, arch: string, oci
   for (const layer of layers) {
     const blob = layer.gzip ? gzipSync(layer.tar) : layer.tar;
     const mediaType = oci
-      ? layer.gzip ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar'
+      ? layer.gzip
+        ? 'application/vnd.oci.image.layer.v1.tar+gzip'
+        : 'application/vnd.oci.image.layer.v1.tar'
       : 'application/vnd.docker.image.rootfs.diff.tar.gzip';
     layerDescriptors.push({ mediaType, size: blob.length, digest: await push(client, repo, blob) });
   }
@@ -154,7 +163,25 @@ const pushed: Record<string, string> = {};
 
 beforeAll(async () => {
   if (!existsSync(REGISTRY_BIN)) throw new Error(`${REGISTRY_BIN} is missing: apt-get install docker-registry (scripts/test-deps.sh does)`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(work, 'key.pem'), '-out', join(work, 'cert.pem'), '-days', '1', '-subj', '/CN=berth-test-token'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(work, 'key.pem'),
+      '-out',
+      join(work, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=berth-test-token',
+    ],
+    { stdio: 'ignore' },
+  );
   const certDer = execFileSync('openssl', ['x509', '-in', join(work, 'cert.pem'), '-outform', 'DER']);
   tokens = await startTokenServer(readFileSync(join(work, 'key.pem'), 'utf8'), certDer);
   upstream = await startRegistry('upstream', join(work, 'upstream'), { realm: tokens.realm, cert: join(work, 'cert.pem') });
@@ -188,7 +215,8 @@ beforeAll(async () => {
   });
   // amd64only:latest — a single-platform manifest (no list) for another architecture.
   const amd64only = await pushImage(client, 'library/amd64only', 'amd64', false, [{ tar: layerTar('x.txt', 'x'), gzip: true }]);
-  await client.request(`/v2/library/amd64only/manifests/${amd64only.digest}`, 'repository:library/amd64only:pull', { headers: { Accept: amd64only.mediaType } })
+  await client
+    .request(`/v2/library/amd64only/manifests/${amd64only.digest}`, 'repository:library/amd64only:pull', { headers: { Accept: amd64only.mediaType } })
     .then(async (res) => putManifest(client, 'library/amd64only', 'latest', amd64only.mediaType, await res.json()));
 }, 60_000);
 

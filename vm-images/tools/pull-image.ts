@@ -123,9 +123,7 @@ export class RegistryClient {
   }
 
   private async authorize(challenge: Challenge, scope: string): Promise<string> {
-    const basic = this.credentials
-      ? `Basic ${Buffer.from(`${this.credentials.user}:${this.credentials.password}`).toString('base64')}`
-      : undefined;
+    const basic = this.credentials ? `Basic ${Buffer.from(`${this.credentials.user}:${this.credentials.password}`).toString('base64')}` : undefined;
     if (challenge.scheme === 'basic') {
       if (!basic) throw new Error(`${this.baseUrl} wants a user name and password: set BERTH_REGISTRY_USER and BERTH_REGISTRY_PASSWORD`);
       return basic;
@@ -252,7 +250,9 @@ export async function pullImage(ref: string, outDir: string, options: PullOption
     const index = top.json as ManifestIndex;
     const match = index.manifests.find((m) => m.platform?.os === platform.os && m.platform.architecture === platform.architecture);
     if (!match) {
-      const offered = index.manifests.map((m) => (m.platform ? `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}` : '?'));
+      const offered = index.manifests.map((m) =>
+        m.platform ? `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}` : '?',
+      );
       throw new Error(`${ref} has no ${platform.os}/${platform.architecture} variant (it offers ${offered.join(', ')})`);
     }
     log(`${ref}: ${platform.os}/${platform.architecture} is ${match.digest.slice(0, 19)} in its ${index.manifests.length}-platform list`);
@@ -286,7 +286,9 @@ export async function pullImage(ref: string, outDir: string, options: PullOption
     if (!kind) throw new Error(`${ref}: layer type "${layer.mediaType}" is not one Docker 20.10 in the guest can unpack`);
     const started = Date.now();
     unpackedSize += await downloadBlob(client, parsed.repository, scope, layer, join(outDir, 'blobs', hex(layer.digest)), { kind, diffId: diffIds[i] });
-    log(`${ref}: layer ${i + 1}/${manifest.layers.length} ${layer.digest.slice(7, 19)} ${(layer.size / 2 ** 20).toFixed(1)} MiB in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    log(
+      `${ref}: layer ${i + 1}/${manifest.layers.length} ${layer.digest.slice(7, 19)} ${(layer.size / 2 ** 20).toFixed(1)} MiB in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
   }
   writeFileSync(join(outDir, 'manifest.json'), top.bytes);
 
@@ -325,7 +327,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       credentials: user ? { user, password: process.env.BERTH_REGISTRY_PASSWORD ?? '' } : undefined,
       log: (line) => console.log(`pull-image: ${line}`),
     });
-    console.log(`pull-image: ${args.image} ${pulled.manifestDigest.slice(0, 19)}, ${pulled.blobs.length - 1} layers, ${(pulled.unpackedSize / 2 ** 20).toFixed(1)} MiB unpacked`);
+    console.log(
+      `pull-image: ${args.image} ${pulled.manifestDigest.slice(0, 19)}, ${pulled.blobs.length - 1} layers, ${(pulled.unpackedSize / 2 ** 20).toFixed(1)} MiB unpacked`,
+    );
   } catch (error) {
     console.error(`pull-image: ${(error as Error).message}`);
     process.exit(1);

@@ -112,7 +112,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const spec = readImageSpec(dir);
     if (spec.pulled) {
       const digest = store.addPulled(dir, spec.pulled);
-      console.log(`registry-store: ${spec.pulled.repository}:${spec.pulled.tag} ${digest.slice(0, 12)} (pulled, ${(spec.pulled.unpackedSize / 2 ** 20).toFixed(1)} MiB unpacked)`);
+      console.log(
+        `registry-store: ${spec.pulled.repository}:${spec.pulled.tag} ${digest.slice(0, 12)} (pulled, ${(spec.pulled.unpackedSize / 2 ** 20).toFixed(1)} MiB unpacked)`,
+      );
       continue;
     }
     const tars = spec.layers.map((layer) => (isAbsolute(layer) ? layer : join(dir, layer)));

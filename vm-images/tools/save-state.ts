@@ -90,7 +90,10 @@ async function run(): Promise<void> {
   // runs, not one: after a state taken after one, the second `docker run` in the page cost
   // ~100 M guest instructions more than the rest (dockerd and containerd still growing their
   // heaps); after a state taken later it did not.
-  const warm = await guest.exec('docker version >/dev/null && for run in 1 2 3; do docker run --rm debian true || exit; done && docker ps -a -q | wc -l && sync', { timeoutMs: 10 * 60_000 });
+  const warm = await guest.exec(
+    'docker version >/dev/null && for run in 1 2 3; do docker run --rm debian true || exit; done && docker ps -a -q | wc -l && sync',
+    { timeoutMs: 10 * 60_000 },
+  );
   if (warm.exitCode !== 0) throw new Error(`warm-up failed: ${warm.output}`);
   log('warmed up');
   // Free pages zeroed by the guest's balloon cost nothing in the state (v86 packs only
@@ -148,4 +151,3 @@ run().then(
     process.exit(1);
   },
 );
-

@@ -39,6 +39,9 @@ export function workspaceFiles(folder: string): Record<string, string> {
 
 /** The lesson's part title from its id: `04-your-image/02-dockerfile` → "Your image". */
 export function partTitle(lessonId: string): string {
-  const words = lessonId.split('/')[0].replace(/^\d\d-/, '').replace(/-/g, ' ');
+  const words = lessonId
+    .split('/')[0]
+    .replace(/^\d\d-/, '')
+    .replace(/-/g, ' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
 }

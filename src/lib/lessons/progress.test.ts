@@ -20,6 +20,15 @@ describe('lesson progress', () => {
   });
 
   it('survives a storage that refuses writes', () => {
-    expect(() => saveProgress({ current: null, done: {} }, { setItem: () => { throw new Error('QuotaExceededError'); } })).not.toThrow();
+    expect(() =>
+      saveProgress(
+        { current: null, done: {} },
+        {
+          setItem: () => {
+            throw new Error('QuotaExceededError');
+          },
+        },
+      ),
+    ).not.toThrow();
   });
 });

@@ -39,7 +39,10 @@ export async function resolvePlaceholders(text: string, catalog: ImageEntry[], q
       const [image, count] = kind === 'containers' ? [arg.slice(0, arg.lastIndexOf(':')), Number(arg.slice(arg.lastIndexOf(':') + 1))] : [arg, 1];
       const resolved = resolveImage(image, catalog);
       // docker ps lists the newest first.
-      const ids = (await query(`docker ps -q --filter ancestor=${shellQuote(resolved.image)}`)).split('\n').map((l) => l.trim()).filter((l) => /^[0-9a-f]{12}$/.test(l));
+      const ids = (await query(`docker ps -q --filter ancestor=${shellQuote(resolved.image)}`))
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => /^[0-9a-f]{12}$/.test(l));
       if (ids.length < count) {
         missing.push(count === 1 ? `a running ${resolved.image} container` : `${count} running ${resolved.image} containers`);
         value = count === 1 ? '<container-id>' : Array.from({ length: count }, (_, i) => `<container-id-${i + 1}>`).join(' ');

@@ -11,7 +11,11 @@ const WORKSPACE_DIR = join(import.meta.dirname, '../../../content/workspace');
 function allLessonFiles(): string[] {
   return readdirSync(LESSONS_DIR)
     .sort()
-    .flatMap((part) => readdirSync(join(LESSONS_DIR, part)).sort().map((lesson) => join(LESSONS_DIR, part, lesson, 'lesson.md')));
+    .flatMap((part) =>
+      readdirSync(join(LESSONS_DIR, part))
+        .sort()
+        .map((lesson) => join(LESSONS_DIR, part, lesson, 'lesson.md')),
+    );
 }
 
 const minimal = (frontmatter: string, body = 'Intro.') => `---\n${frontmatter}\n---\n${body}\n`;
@@ -29,7 +33,7 @@ describe('the shipped lessons', () => {
     }
   });
 
-  it('walk the tutorial\'s commands in order', () => {
+  it("walk the tutorial's commands in order", () => {
     const runs = files.flatMap((file) => parseLesson(lessonIdFromPath(file), readFileSync(file, 'utf8')).steps.map((s) => s.run ?? ''));
     const wanted = [
       'lsns',
@@ -123,7 +127,11 @@ describe('resolvePlaceholders', () => {
   const ps = (ids: string[]) => async (command: string) => (command.startsWith("docker ps -q --filter ancestor='debian'") ? ids.join('\n') + '\n' : '');
 
   it('fills images and the newest containers, from what the guest answers', async () => {
-    const resolved = await resolvePlaceholders('docker stop [[containers:ubuntu:2]] # [[image:ubuntu:18.04]]', catalog, ps(['aaaaaaaaaaaa', 'bbbbbbbbbbbb', 'cccccccccccc']));
+    const resolved = await resolvePlaceholders(
+      'docker stop [[containers:ubuntu:2]] # [[image:ubuntu:18.04]]',
+      catalog,
+      ps(['aaaaaaaaaaaa', 'bbbbbbbbbbbb', 'cccccccccccc']),
+    );
     expect(resolved.command).toBe('docker stop aaaaaaaaaaaa bbbbbbbbbbbb # debian:12');
     expect(resolved.standIns.map((s) => s.insteadOf)).toEqual(['ubuntu:18.04']);
     expect(resolved.missing).toEqual([]);
@@ -135,7 +143,7 @@ describe('resolvePlaceholders', () => {
     expect(resolved.missing).toEqual(['a running debian container']);
   });
 
-  it('escapes values for a check\'s regular expression', async () => {
+  it("escapes values for a check's regular expression", async () => {
     const resolved = await resolvePlaceholders('^[[image:ubuntu:18.04]] "ls"', catalog, ps([]), { forRegex: true });
     expect(new RegExp(resolved.command).test('debian:12 "ls"')).toBe(true);
     expect(new RegExp(resolved.command).test('debianX12 "ls"')).toBe(false);

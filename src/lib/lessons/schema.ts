@@ -30,7 +30,8 @@ const nonEmpty = z.string({ error: 'must be a non-empty string' }).refine((text)
 const command = nonEmpty.superRefine((text, context) => {
   for (const { kind, arg } of placeholdersIn(text)) {
     if (!KNOWN_PLACEHOLDERS.has(kind)) context.addIssue({ code: 'custom', message: `uses an unknown placeholder [[${kind}:${arg}]]` });
-    if (kind === 'containers' && !/^[^:]+(:[^:]+)?:\d+$/.test(arg)) context.addIssue({ code: 'custom', message: `: [[containers:IMAGE:N]] needs a count, got [[containers:${arg}]]` });
+    if (kind === 'containers' && !/^[^:]+(:[^:]+)?:\d+$/.test(arg))
+      context.addIssue({ code: 'custom', message: `: [[containers:IMAGE:N]] needs a count, got [[containers:${arg}]]` });
   }
   if (/\[\[(?![a-z]+:[^\]]+\]\])/.test(text)) context.addIssue({ code: 'custom', message: 'has an unclosed [[ placeholder' });
 });
@@ -45,12 +46,12 @@ const regularExpression = nonEmpty.superRefine((text, context) => {
 
 export const lessonCheckSchema = z.strictObject(
   {
-  /** Run in the guest (bash, as root); the step is done when it exits 0 … */
-  command,
-  /** … and, if given, its output matches this regular expression. */
-  expect: regularExpression.optional(),
-  /** Shown when the check fails: what the learner may have missed. */
-  hint: nonEmpty.optional(),
+    /** Run in the guest (bash, as root); the step is done when it exits 0 … */
+    command,
+    /** … and, if given, its output matches this regular expression. */
+    expect: regularExpression.optional(),
+    /** Shown when the check fails: what the learner may have missed. */
+    hint: nonEmpty.optional(),
   },
   { error: (issue) => (issue.input === undefined ? 'is missing: the guest, not the click, marks a step done' : 'must be a mapping') },
 );
@@ -61,7 +62,11 @@ export const lessonStepSchema = z.strictObject({
   /** The command the step's button types into a terminal (never run silently). */
   run: command.refine((text) => !text.includes('\n'), 'must be one command line').optional(),
   /** Which terminal it goes to, 1-based (a second terminal for watching). */
-  terminal: z.int({ error: `must be 1 to ${MAX_TERMINALS}` }).min(1, `must be 1 to ${MAX_TERMINALS}`).max(MAX_TERMINALS, `must be 1 to ${MAX_TERMINALS}`).optional(),
+  terminal: z
+    .int({ error: `must be 1 to ${MAX_TERMINALS}` })
+    .min(1, `must be 1 to ${MAX_TERMINALS}`)
+    .max(MAX_TERMINALS, `must be 1 to ${MAX_TERMINALS}`)
+    .optional(),
   /** A file the learner edits in the workspace during this step. */
   edit: nonEmpty.optional(),
   check: lessonCheckSchema,
@@ -72,7 +77,9 @@ export const lessonFrontmatterSchema = z.strictObject({
   title: nonEmpty,
   summary: nonEmpty,
   /** Workspace files the lesson starts with: a folder under content/workspace/. */
-  workspace: nonEmpty.refine((name) => /^[a-z0-9-]+$/.test(name), { error: (issue) => `must be a folder name under content/workspace, got "${String(issue.input)}"` }).optional(),
+  workspace: nonEmpty
+    .refine((name) => /^[a-z0-9-]+$/.test(name), { error: (issue) => `must be a folder name under content/workspace, got "${String(issue.input)}"` })
+    .optional(),
   steps: z.array(lessonStepSchema, { error: 'must be a non-empty list' }).min(1, 'must be a non-empty list'),
 });
 

@@ -54,7 +54,14 @@ describe('block encoding', () => {
     const original = join(input);
     const encoded = encodeBlocks(original.slice(), base.table);
     expect([...encoded.kinds]).toEqual([
-      BlockKind.Literal, BlockKind.Zero, BlockKind.Base, BlockKind.Earlier, BlockKind.Literal, BlockKind.Base, BlockKind.Earlier, BlockKind.Earlier,
+      BlockKind.Literal,
+      BlockKind.Zero,
+      BlockKind.Base,
+      BlockKind.Earlier,
+      BlockKind.Literal,
+      BlockKind.Base,
+      BlockKind.Earlier,
+      BlockKind.Earlier,
     ]);
     expect([...encoded.refs]).toEqual([7, 0, 2, 1, 0]);
     expect(encoded.literals).toEqual(join([fresh, other]));
@@ -80,7 +87,10 @@ describe('block encoding', () => {
   it('refuses references and counts that do not add up, with a reason', () => {
     const base = baseMemory();
     const literal = random();
-    const decode = (encoded: EncodedBlocks, blocks = encoded.kinds.length) => () => decodeBlocks(encoded, 16, base.block, new Uint8Array(blocks * BLOCK_SIZE));
+    const decode =
+      (encoded: EncodedBlocks, blocks = encoded.kinds.length) =>
+      () =>
+        decodeBlocks(encoded, 16, base.block, new Uint8Array(blocks * BLOCK_SIZE));
     const kinds = (...k: number[]) => Uint8Array.from(k);
     const refs = (...r: number[]) => Uint32Array.from(r);
     expect(decode({ kinds: kinds(BlockKind.Base), refs: refs(16), literals: new Uint8Array(0) })).toThrow(/past the base memory/);

@@ -98,5 +98,4 @@ describe('snapshot frames', () => {
     await expectRefusal(decodeSnapshot('b', flipped, base), 'corrupt', /checksum/);
     await expectRefusal(decodeSnapshot('b', new Uint8Array(10), base), 'corrupt', /not a Berth snapshot/);
   });
-
 });

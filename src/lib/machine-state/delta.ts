@@ -102,7 +102,8 @@ export class StateMemory implements BaseMemory {
     this.packedIndex = new Int32Array(this.pageCount).fill(-1);
     let next = 0;
     for (let page = 0; page < this.pageCount; page++) if (bitSet(bitmap, page)) this.packedIndex[page] = next++;
-    if (next * PAGE_SIZE !== this.packed.length) throw new SnapshotFormatError('The machine state is inconsistent (its memory bitmap does not match its pages).', 'corrupt');
+    if (next * PAGE_SIZE !== this.packed.length)
+      throw new SnapshotFormatError('The machine state is inconsistent (its memory bitmap does not match its pages).', 'corrupt');
   }
 
   page(page: number): Uint8Array {
@@ -218,7 +219,8 @@ export async function encodeSnapshot(buildId: string, state: SplitState, base: B
     }
     packedIndex++;
   }
-  if (packedIndex * PAGE_SIZE !== packed.length) throw new SnapshotFormatError('The machine state is inconsistent (its memory bitmap does not match its pages).', 'corrupt');
+  if (packedIndex * PAGE_SIZE !== packed.length)
+    throw new SnapshotFormatError('The machine state is inconsistent (its memory bitmap does not match its pages).', 'corrupt');
 
   const isMemory = (id: number) => id === state.packedMemoryId || id === state.memoryBitmapId;
   let blockBytes = stored.length * PAGE_SIZE;
@@ -268,7 +270,8 @@ export function snapshotBuildId(frame: Uint8Array): string {
   const reader = new FrameReader(frame);
   reader.bytes(8);
   const version = reader.u32();
-  if (version !== SNAPSHOT_VERSION) throw new SnapshotFormatError(`This snapshot uses format ${version}; this Berth reads format ${SNAPSHOT_VERSION}.`, 'incompatible');
+  if (version !== SNAPSHOT_VERSION)
+    throw new SnapshotFormatError(`This snapshot uses format ${version}; this Berth reads format ${SNAPSHOT_VERSION}.`, 'incompatible');
   return new TextDecoder().decode(reader.sized());
 }
 
@@ -278,7 +281,8 @@ export async function verifySnapshot(frame: Uint8Array): Promise<string> {
   if (frame.length < 32 + 16) throw new SnapshotFormatError('This snapshot is truncated.', 'corrupt');
   const actual = await sha256(frame.subarray(0, frame.length - 32));
   const expected = frame.subarray(frame.length - 32);
-  if (!actual.every((b, i) => b === expected[i])) throw new SnapshotFormatError('This snapshot is damaged or truncated (its checksum does not match).', 'corrupt');
+  if (!actual.every((b, i) => b === expected[i]))
+    throw new SnapshotFormatError('This snapshot is damaged or truncated (its checksum does not match).', 'corrupt');
   return frameBuild;
 }
 
@@ -294,7 +298,10 @@ export async function decodeSnapshot(buildId: string, frame: Uint8Array, base: B
   const frameBuild = await verifySnapshot(frame);
   const body = frame.subarray(0, frame.length - 32);
   if (frameBuild !== buildId) {
-    throw new SnapshotFormatError(`This snapshot was taken on another version of the machine (build ${frameBuild.slice(0, 12)}; this page runs ${buildId.slice(0, 12)}), so it cannot be restored here.`, 'incompatible');
+    throw new SnapshotFormatError(
+      `This snapshot was taken on another version of the machine (build ${frameBuild.slice(0, 12)}; this page runs ${buildId.slice(0, 12)}), so it cannot be restored here.`,
+      'incompatible',
+    );
   }
   const reader = new FrameReader(body);
   reader.bytes(8);
@@ -325,10 +332,15 @@ export async function decodeSnapshot(buildId: string, frame: Uint8Array, base: B
   if (blockBytes !== kinds.length * BLOCK_SIZE) throw new SnapshotFormatError('This snapshot is damaged (its blocks do not match its buffers).', 'corrupt');
   const blockData = new Uint8Array(blockBytes);
   try {
-    decodeBlocks({ kinds, refs, literals }, base.pageCount * BLOCKS_PER_PAGE, (block) => {
-      const offset = (block % BLOCKS_PER_PAGE) * BLOCK_SIZE;
-      return base.page(Math.floor(block / BLOCKS_PER_PAGE)).subarray(offset, offset + BLOCK_SIZE);
-    }, blockData);
+    decodeBlocks(
+      { kinds, refs, literals },
+      base.pageCount * BLOCKS_PER_PAGE,
+      (block) => {
+        const offset = (block % BLOCKS_PER_PAGE) * BLOCK_SIZE;
+        return base.page(Math.floor(block / BLOCKS_PER_PAGE)).subarray(offset, offset + BLOCK_SIZE);
+      },
+      blockData,
+    );
   } catch (error) {
     if (error instanceof BlockFormatError) throw new SnapshotFormatError(`This snapshot is damaged (${error.message}).`, 'corrupt');
     throw error;
@@ -355,7 +367,8 @@ export async function decodeSnapshot(buildId: string, frame: Uint8Array, base: B
       let next = 0;
       for (let page = 0; page < bitmap.length * 8; page++) {
         if (!bitSet(bitmap, page)) {
-          if (next < storedCount && storedPages[next] === page) throw new SnapshotFormatError('This snapshot is damaged (a stored page is marked empty).', 'corrupt');
+          if (next < storedCount && storedPages[next] === page)
+            throw new SnapshotFormatError('This snapshot is damaged (a stored page is marked empty).', 'corrupt');
           continue;
         }
         if (next < storedCount && storedPages[next] === page) {

@@ -16,7 +16,10 @@ function sample(): Uint8Array {
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 
 async function refusal(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(SnapshotFormatError);
   expect((error as SnapshotFormatError).kind).toBe('corrupt');
   return (error as Error).message;
@@ -34,7 +37,10 @@ describe('snapshot packing', () => {
   it("refuses the first builds' formats with a reason", async () => {
     const data = sample();
     const early = new Uint8Array([0x42, 0x5a, 0x50, 0x31, 0, 0, 0, 0, 0, 0, 0, 0]);
-    const refused = await unpackSnapshot(early, data.length).then(() => undefined, (e: SnapshotFormatError) => e);
+    const refused = await unpackSnapshot(early, data.length).then(
+      () => undefined,
+      (e: SnapshotFormatError) => e,
+    );
     expect(refused?.kind).toBe('incompatible');
     expect(refused?.message).toMatch(/early version of Berth/);
     expect(await refusal(unpackSnapshot(await compress(data), data.length))).toMatch(/not a Berth snapshot/);
@@ -56,7 +62,10 @@ describe('snapshot packing', () => {
     for (const at of [20, Math.floor(packed.length / 2), packed.length - 30]) {
       const flipped = packed.slice();
       flipped[at] ^= 0xff;
-      const changed = await unpackSnapshot(flipped, 2 ** 30).then((out) => !same(out, data), (error: unknown) => error instanceof SnapshotFormatError);
+      const changed = await unpackSnapshot(flipped, 2 ** 30).then(
+        (out) => !same(out, data),
+        (error: unknown) => error instanceof SnapshotFormatError,
+      );
       expect(changed, `byte ${at}`).toBe(true);
     }
     const padded = new Uint8Array(packed.length + 1);
@@ -82,7 +91,8 @@ describe('snapshot packing', () => {
     for (const split of [1, 4093, 65_536, packed.length]) {
       const unpacker = await PieceUnpacker.create({ limit: data.length, maxPieceBytes: pieceBytes, what: 'The state' });
       // Odd-sized pushes, so headers and pieces straddle them.
-      for (let at = 0; at < packed.length; at += split === 1 ? 1 + (at % 7919) : split) unpacker.push(packed.subarray(at, at + (split === 1 ? 1 + (at % 7919) : split)));
+      for (let at = 0; at < packed.length; at += split === 1 ? 1 + (at % 7919) : split)
+        unpacker.push(packed.subarray(at, at + (split === 1 ? 1 + (at % 7919) : split)));
       expect(same(unpacker.finish(), data), `split ${split}`).toBe(true);
     }
   });

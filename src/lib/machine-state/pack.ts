@@ -148,7 +148,8 @@ export class PieceUnpacker {
         const total = view.getUint32(4, true);
         const pieceBytes = view.getUint32(8, true);
         const count = view.getUint32(12, true);
-        if (total > this.limits.limit) throw new SnapshotFormatError(`This data unpacks to more than ${this.limits.limit} bytes, more than it may hold.`, 'corrupt');
+        if (total > this.limits.limit)
+          throw new SnapshotFormatError(`This data unpacks to more than ${this.limits.limit} bytes, more than it may hold.`, 'corrupt');
         if (pieceBytes === 0 || pieceBytes > this.limits.maxPieceBytes) throw this.damaged('its pieces are of an impossible size');
         if (count !== Math.ceil(total / pieceBytes)) throw this.damaged('its piece count does not match its size');
         this.header = { total, pieceBytes, count };

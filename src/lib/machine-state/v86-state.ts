@@ -76,7 +76,7 @@ export function joinV86State(version: number, info: Uint8Array, buffers: (Uint8A
     if (buffers[i].length !== length) {
       throw new StateFormatError(`Buffer ${i} of the machine state has the wrong length.`);
     }
-    if (offset % 4 !== 0 || offset < end - start) throw new StateFormatError('The machine state\'s buffers overlap.');
+    if (offset % 4 !== 0 || offset < end - start) throw new StateFormatError("The machine state's buffers overlap.");
     end = start + offset + length;
   });
   const total = (end + 3) & ~3;
@@ -137,7 +137,8 @@ export function unpackMemory(memory: Uint8Array, bitmap: Uint8Array, packed: Uin
   const pages = Math.min(bitmap.length * 8, Math.floor(memory.length / PAGE_SIZE));
   for (let page = 0; page < pages; page++) {
     if (!(bitmap[page >> 3] & (1 << (page & 7)))) continue;
-    if ((next + 1) * PAGE_SIZE > packed.length) throw new StateFormatError('The machine state is inconsistent (its memory bitmap lists more pages than it holds).');
+    if ((next + 1) * PAGE_SIZE > packed.length)
+      throw new StateFormatError('The machine state is inconsistent (its memory bitmap lists more pages than it holds).');
     memory.set(packed.subarray(next * PAGE_SIZE, (next + 1) * PAGE_SIZE), page * PAGE_SIZE);
     next++;
   }

@@ -20,10 +20,29 @@ describe('the offline cache policy', () => {
 
   it('lists one build: shell, entry points, machine files and each distinct chunk once', () => {
     const { paths, bytes } = offlineFiles(
-      { version: 'v', files: [{ path: 'index.html', size: 10 }, { path: 'assets/a.js', size: 20 }] },
-      { files: { state: { path: 'state-1.bin.bzp', size: 300 }, bios: { path: 'bios-2.bin', size: 4 } }, disk: { chunks: ['c1', null, 'c2', 'c1'], storedBytes: 50 } },
+      {
+        version: 'v',
+        files: [
+          { path: 'index.html', size: 10 },
+          { path: 'assets/a.js', size: 20 },
+        ],
+      },
+      {
+        files: { state: { path: 'state-1.bin.bzp', size: 300 }, bios: { path: 'bios-2.bin', size: 4 } },
+        disk: { chunks: ['c1', null, 'c2', 'c1'], storedBytes: 50 },
+      },
     );
-    expect(paths).toEqual(['', 'index.html', 'assets/a.js', 'vm/manifest.json', 'offline.json', 'vm/state-1.bin.bzp', 'vm/bios-2.bin', 'vm/chunks/c1.zst', 'vm/chunks/c2.zst']);
+    expect(paths).toEqual([
+      '',
+      'index.html',
+      'assets/a.js',
+      'vm/manifest.json',
+      'offline.json',
+      'vm/state-1.bin.bzp',
+      'vm/bios-2.bin',
+      'vm/chunks/c1.zst',
+      'vm/chunks/c2.zst',
+    ]);
     expect(bytes).toBe(10 + 20 + 300 + 4 + 50);
   });
 });

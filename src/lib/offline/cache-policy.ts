@@ -33,7 +33,10 @@ export function strategyFor(path: string, method: string): CacheStrategy {
 }
 
 /** Every file one build of the site needs, relative to the base: shell first, then the machine. */
-export function offlineFiles(index: OfflineIndex, manifest: { files: Record<string, { path: string; size: number }>; disk: { chunks: (string | null)[]; storedBytes: number } }): { paths: string[]; bytes: number } {
+export function offlineFiles(
+  index: OfflineIndex,
+  manifest: { files: Record<string, { path: string; size: number }>; disk: { chunks: (string | null)[]; storedBytes: number } },
+): { paths: string[]; bytes: number } {
   const shell = ['', ...index.files.map((f) => f.path)];
   const machine = Object.values(manifest.files).map((f) => `vm/${f.path}`);
   const chunks = [...new Set(manifest.disk.chunks.filter((c): c is string => c !== null))].map((name) => `vm/chunks/${name}.zst`);

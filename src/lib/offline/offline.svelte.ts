@@ -53,7 +53,10 @@ export class OfflineAvailability {
     // let the files of any other build go.
     if (localStorage.getItem(WANTED_KEY)) {
       if (this.status === 'online-only' && navigator.onLine) void this.makeAvailable();
-      else if (this.status === 'available') void this.wanted().then(({ paths }) => this.dropOtherBuilds(paths)).catch(() => {});
+      else if (this.status === 'available')
+        void this.wanted()
+          .then(({ paths }) => this.dropOtherBuilds(paths))
+          .catch(() => {});
     }
     const check = () => void this.checkForUpdate();
     const timer = setInterval(() => !document.hidden && check(), UPDATE_CHECK_MS);

@@ -19,7 +19,13 @@ export interface PreviewBridge {
  */
 export function startPreviewBridge(scriptUrl: string, carry: Carrier): PreviewBridge {
   if (!('serviceWorker' in navigator)) {
-    return { ready: Promise.reject(new Error('This browser has no service workers (or blocks them here), so previews cannot open. Use a current Chrome, Edge or Firefox over http://localhost or https://.')) };
+    return {
+      ready: Promise.reject(
+        new Error(
+          'This browser has no service workers (or blocks them here), so previews cannot open. Use a current Chrome, Edge or Firefox over http://localhost or https://.',
+        ),
+      ),
+    };
   }
   navigator.serviceWorker.addEventListener('message', (event: MessageEvent) => {
     const message = event.data as PreviewRequestMessage;

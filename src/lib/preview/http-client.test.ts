@@ -95,7 +95,10 @@ describe('requestOverTcp', () => {
 
   it('sends the method, headers and body of a form POST', async () => {
     const form = new TextEncoder().encode('name=berth&x=1');
-    const response = await get('/echo', 'POST', form, [['Content-Type', 'application/x-www-form-urlencoded'], ['Connection', 'keep-alive']]);
+    const response = await get('/echo', 'POST', form, [
+      ['Content-Type', 'application/x-www-form-urlencoded'],
+      ['Connection', 'keep-alive'],
+    ]);
     expect(response.headers).toContainEqual(['X-Method', 'POST']);
     expect(response.headers).toContainEqual(['X-Host', `localhost:${port}`]);
     expect(await text(response)).toBe('application/x-www-form-urlencoded|name=berth&x=1');
@@ -143,7 +146,19 @@ describe('requestOverTcp', () => {
 describe('serializeRequest', () => {
   it('sets Host, Content-Length and Connection itself and refuses header injection', () => {
     const raw = new TextDecoder().decode(
-      serializeRequest({ method: 'POST', path: '/a?b=1', headers: [['Host', 'evil'], ['X-A', 'b\r\nX-Injected: 1'], ['Accept', '*/*']], body: new Uint8Array([65]) }, 'localhost:8080'),
+      serializeRequest(
+        {
+          method: 'POST',
+          path: '/a?b=1',
+          headers: [
+            ['Host', 'evil'],
+            ['X-A', 'b\r\nX-Injected: 1'],
+            ['Accept', '*/*'],
+          ],
+          body: new Uint8Array([65]),
+        },
+        'localhost:8080',
+      ),
     );
     expect(raw).toBe('POST /a?b=1 HTTP/1.1\r\nHost: localhost:8080\r\nAccept: */*\r\nContent-Length: 1\r\nConnection: close\r\n\r\nA');
   });
@@ -152,7 +167,9 @@ describe('serializeRequest', () => {
 describe('BodyDecoder', () => {
   it('decodes chunks split at every byte, with extensions and trailers', () => {
     const pieces: string[] = [];
-    const decoder = new BodyDecoder({ status: 200, statusText: 'OK', headers: [['Transfer-Encoding', 'chunked']] }, 'GET', (b) => pieces.push(new TextDecoder().decode(b)));
+    const decoder = new BodyDecoder({ status: 200, statusText: 'OK', headers: [['Transfer-Encoding', 'chunked']] }, 'GET', (b) =>
+      pieces.push(new TextDecoder().decode(b)),
+    );
     const wire = new TextEncoder().encode('4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\nX-Trailer: y\r\n\r\n');
     for (const byte of wire) decoder.push(new Uint8Array([byte]));
     expect(pieces.join('')).toBe('Wikipedia');

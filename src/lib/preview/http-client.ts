@@ -53,7 +53,17 @@ export class HttpError extends Error {
 }
 
 /** Hop-by-hop headers the relay sets itself (RFC 9110 §7.6.1) and ones a browser adds. */
-const DROPPED_REQUEST_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length']);
+const DROPPED_REQUEST_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'host',
+  'content-length',
+]);
 
 export function serializeRequest(request: HttpRequest, host: string): Uint8Array {
   const lines = [`${request.method} ${request.path} HTTP/1.1`, `Host: ${host}`];

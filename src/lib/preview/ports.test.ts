@@ -35,9 +35,14 @@ function containerRecord(name: string, running: boolean, ports: Record<string, {
 }
 
 describe('parsePublishedPorts', () => {
-  it('reads running containers\' TCP bindings, IPv4 and IPv6, ranges, and skips the rest', () => {
+  it("reads running containers' TCP bindings, IPv4 and IPv6, ranges, and skips the rest", () => {
     const records = [
-      containerRecord('flask-container', true, { '5000/tcp': [{ HostIp: '0.0.0.0', HostPort: '5001' }, { HostIp: '::', HostPort: '5001' }] }),
+      containerRecord('flask-container', true, {
+        '5000/tcp': [
+          { HostIp: '0.0.0.0', HostPort: '5001' },
+          { HostIp: '::', HostPort: '5001' },
+        ],
+      }),
       containerRecord('web-1', true, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }] }),
       containerRecord('quiet', true, { '80/tcp': null }),
       containerRecord('dns', true, { '53/udp': [{ HostIp: '0.0.0.0', HostPort: '53' }] }),
@@ -70,7 +75,7 @@ describe('the socket watch', () => {
     expect(parseListeningWatch('KEY:')).toEqual({ key: '', tables: '', containers: null });
   });
 
-  it('splits off the running containers\' records when the answer has them', () => {
+  it("splits off the running containers' records when the answer has them", () => {
     const tables = '  sl  local_address rem_address   st\n   0: 00000000:1F90 00000000:0000 0A\n';
     const web = containerRecord('web', true, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }] });
     const answer = parseListeningWatch(`KEY:00000000:1F90 \n${tables}CONTAINERS:\n${web}\n`);
@@ -86,17 +91,24 @@ describe('the socket watch', () => {
     expect(listeningSocketsWatchCommand('0100007F:1388 ', 20)).toContain("key='0100007F:1388 '");
   });
 
-  it('sends back the same listening ports as the whole tables hold (run in this machine\'s bash, against its own sockets)', async () => {
+  it("sends back the same listening ports as the whole tables hold (run in this machine's bash, against its own sockets)", async () => {
     // Something listening for sure: a server of this test on an ephemeral port, on every address.
     const server = createServer().listen(0);
     await new Promise((resolve) => server.once('listening', resolve));
     const port = (server.address() as AddressInfo).port;
     try {
-      const answer = parseListeningWatch(execFileSync('bash', ['-c', listeningSocketsWatchCommand('', 0)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+      const answer = parseListeningWatch(
+        execFileSync('bash', ['-c', listeningSocketsWatchCommand('', 0)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+      );
       const whole = execFileSync('cat', ['/proc/net/tcp', '/proc/net/tcp6'], { encoding: 'utf8' });
       expect(parseListeningPorts(answer.tables)).toEqual(parseListeningPorts(whole));
       expect(parseListeningPorts(answer.tables)).toContain(port);
-      expect(answer.tables.trim().split('\n').every((line) => line.trim().split(/\s+/)[3] === '0A')).toBe(true);
+      expect(
+        answer.tables
+          .trim()
+          .split('\n')
+          .every((line) => line.trim().split(/\s+/)[3] === '0A'),
+      ).toBe(true);
     } finally {
       server.close();
     }

@@ -68,12 +68,15 @@ export interface ListeningWatch {
 export function parseListeningWatch(output: string): ListeningWatch {
   const newline = output.indexOf('\n');
   const first = newline < 0 ? output : output.slice(0, newline);
-  if (!first.startsWith('KEY:')) throw new Error('The guest\'s socket watch answered without its key line.');
+  if (!first.startsWith('KEY:')) throw new Error("The guest's socket watch answered without its key line.");
   const key = first.slice(4);
   const rest = newline < 0 ? '' : output.slice(newline + 1);
   const mark = `\n${rest}`.indexOf(`\n${CONTAINERS_MARK}\n`);
   if (mark < 0) return { key, tables: rest, containers: null };
-  const records = rest.slice(mark + CONTAINERS_MARK.length + 1).split('\n').filter((line) => line.trim() !== '');
+  const records = rest
+    .slice(mark + CONTAINERS_MARK.length + 1)
+    .split('\n')
+    .filter((line) => line.trim() !== '');
   return { key, tables: rest.slice(0, mark), containers: records };
 }
 

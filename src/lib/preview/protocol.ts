@@ -21,8 +21,7 @@ export interface PreviewRequestMessage {
 export type PreviewBody = ReadableStream<Uint8Array> | Uint8Array;
 
 export type PreviewReply =
-  | ({ ok: true; body: PreviewBody } & HttpResponseHead)
-  | { ok: false; kind: 'refused' | 'timeout' | 'protocol' | 'no-vm'; message: string };
+  ({ ok: true; body: PreviewBody } & HttpResponseHead) | { ok: false; kind: 'refused' | 'timeout' | 'protocol' | 'no-vm'; message: string };
 
 /** Whether this browser transfers a ReadableStream in postMessage. */
 export const streamsTransfer: boolean = (() => {

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { compress, CompressedDataError, decompress } from './deflate';
 
 async function refusal(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.then(() => undefined, (e: Error) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: Error) => e,
+  );
   expect(error).toBeInstanceOf(CompressedDataError);
   return error!;
 }

@@ -15,7 +15,11 @@ const playground: SharedPlayground = {
 };
 
 const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
-const refusal = (fragment: string) => decodeShareLink(fragment).then(() => null, (e: unknown) => e as Error);
+const refusal = (fragment: string) =>
+  decodeShareLink(fragment).then(
+    () => null,
+    (e: unknown) => e as Error,
+  );
 
 describe('share links', () => {
   it('round-trip files, lesson, step and setup commands', async () => {
@@ -86,7 +90,17 @@ describe('isSafeWorkspacePath', () => {
     expect(isSafeWorkspacePath('/workspace/my app/notes.txt')).toBe(true);
     // Names are always quoted for the shell, so `;` or `$` in one is only a name.
     expect(isSafeWorkspacePath('/workspace/a;rm')).toBe(true);
-    for (const bad of ['/workspace', '/workspace/', '/workspacex/a', '/workspace/a/../../b', '/workspace/./a', '/workspace//a', 'workspace/a', '/workspace/a\nb', '/workspace/../etc/passwd']) {
+    for (const bad of [
+      '/workspace',
+      '/workspace/',
+      '/workspacex/a',
+      '/workspace/a/../../b',
+      '/workspace/./a',
+      '/workspace//a',
+      'workspace/a',
+      '/workspace/a\nb',
+      '/workspace/../etc/passwd',
+    ]) {
       expect(isSafeWorkspacePath(bad), bad).toBe(false);
     }
   });

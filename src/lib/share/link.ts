@@ -31,16 +31,30 @@ export const sharedPlaygroundSchema = z.strictObject(
     /** Workspace files: absolute guest paths under /workspace → text. */
     files: z
       .record(
-        z.string().refine(isSafeWorkspacePath, { error: (issue) => `This link wants to write "${String(issue.input).slice(0, 80)}", outside the workspace; it was refused.` }),
+        z
+          .string()
+          .refine(isSafeWorkspacePath, {
+            error: (issue) => `This link wants to write "${String(issue.input).slice(0, 80)}", outside the workspace; it was refused.`,
+          }),
         z.string({ error: "This link's files must be text." }),
         { error: (issue) => (issue.code === 'invalid_type' ? 'This link has no files list.' : undefined) },
       )
       .refine((files) => Object.keys(files).length <= MAX_FILES, `This link holds more than ${MAX_FILES} files.`),
-    lesson: z.string({ error: LESSON_MESSAGE }).regex(/^\d\d-[a-z0-9-]+\/\d\d-[a-z0-9-]+$/, LESSON_MESSAGE).optional(),
+    lesson: z
+      .string({ error: LESSON_MESSAGE })
+      .regex(/^\d\d-[a-z0-9-]+\/\d\d-[a-z0-9-]+$/, LESSON_MESSAGE)
+      .optional(),
     step: z.int({ error: STEP_MESSAGE }).min(0, STEP_MESSAGE).max(100, STEP_MESSAGE).optional(),
     /** Commands to run after the receiver agrees, in order. */
     setup: z
-      .array(z.string({ error: SETUP_MESSAGE }).min(1, SETUP_MESSAGE).max(2000, SETUP_MESSAGE).refine((command) => !command.includes('\n'), SETUP_MESSAGE), { error: SETUP_MESSAGE })
+      .array(
+        z
+          .string({ error: SETUP_MESSAGE })
+          .min(1, SETUP_MESSAGE)
+          .max(2000, SETUP_MESSAGE)
+          .refine((command) => !command.includes('\n'), SETUP_MESSAGE),
+        { error: SETUP_MESSAGE },
+      )
       .max(MAX_SETUP, SETUP_MESSAGE)
       .optional(),
   },
@@ -81,7 +95,8 @@ export async function encodeShareLink(playground: SharedPlayground): Promise<str
 /** Reads a fragment made by encodeShareLink; throws ShareLinkError saying what is wrong. */
 export async function decodeShareLink(fragment: string): Promise<SharedPlayground> {
   if (!fragment.startsWith(SHARE_PREFIX)) throw new ShareLinkError('This is not a Berth share link.');
-  if (fragment.length > MAX_LINK_CHARS) throw new ShareLinkError(`This link is ${fragment.length} characters long, more than the ${MAX_LINK_CHARS} Berth accepts.`);
+  if (fragment.length > MAX_LINK_CHARS)
+    throw new ShareLinkError(`This link is ${fragment.length} characters long, more than the ${MAX_LINK_CHARS} Berth accepts.`);
   const [version, payload, check, ...rest] = fragment.slice(SHARE_PREFIX.length).split('.');
   if (version !== VERSION) throw new ShareLinkError(`This link was made by a Berth with share format ${version ?? '?'}; this one reads format ${VERSION}.`);
   if (!payload || !check || rest.length) throw new ShareLinkError('This link is incomplete: it was probably cut off when copied.');

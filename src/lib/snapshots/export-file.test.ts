@@ -6,7 +6,9 @@ import { decodeSnapshotFile, encodeSnapshotFile } from './export-file';
 import { memoryImage, v86State } from '../machine-state/test-states';
 
 const memory = memoryImage();
-const snapshot = await packSnapshot((await encodeSnapshot('build-a', splitV86State(v86State(memory, new Uint8Array(512))), indexMemory(new Uint8Array(memory.length)))).frame);
+const snapshot = await packSnapshot(
+  (await encodeSnapshot('build-a', splitV86State(v86State(memory, new Uint8Array(512))), indexMemory(new Uint8Array(memory.length)))).frame,
+);
 const description = { name: 'after the flask lesson', buildId: 'build-a', createdAt: 1_700_000_000_000, lesson: '03-build/02-flask' };
 
 async function refusal(file: Uint8Array): Promise<string> {

@@ -53,6 +53,10 @@ export async function decodeSnapshotFile(file: Uint8Array): Promise<{ descriptio
   }
   const snapshot = file.slice(magic.length + 4 + jsonLength);
   const frameBuild = await verifySnapshot(await unpackSnapshot(snapshot, SNAPSHOT_UNPACKED_LIMIT));
-  if (frameBuild !== description.buildId) throw new SnapshotFormatError('This snapshot file is damaged (its description names another build than its contents).', 'corrupt');
-  return { description: { name: description.name.slice(0, 200), buildId: description.buildId, createdAt: description.createdAt, lesson: description.lesson }, snapshot };
+  if (frameBuild !== description.buildId)
+    throw new SnapshotFormatError('This snapshot file is damaged (its description names another build than its contents).', 'corrupt');
+  return {
+    description: { name: description.name.slice(0, 200), buildId: description.buildId, createdAt: description.createdAt, lesson: description.lesson },
+    snapshot,
+  };
 }

@@ -17,7 +17,8 @@ const AUTO_SAVE_EVERY_MS = 3 * 60_000;
 const AUTO_SAVE_QUIET_MS = 20_000;
 
 /** Snapshots checksum their data with the browser's crypto API, which only secure pages have. */
-const INSECURE_PAGE = 'Snapshots need this page to be served over https:// (or from localhost): the browser withholds what they use from plain http:// pages on other machines.';
+const INSECURE_PAGE =
+  'Snapshots need this page to be served over https:// (or from localhost): the browser withholds what they use from plain http:// pages on other machines.';
 
 export type ShelfMessage = { kind: 'error' | 'info'; text: string };
 
@@ -115,7 +116,8 @@ export class SnapshotShelf {
       const data = await this.store.read(meta);
       await this.session.start('state', data);
       const result = this.session.bootResult;
-      if (result?.snapshotError) this.message = { kind: 'error', text: `"${meta.name}" could not be restored, so the machine started fresh: ${result.snapshotError}` };
+      if (result?.snapshotError)
+        this.message = { kind: 'error', text: `"${meta.name}" could not be restored, so the machine started fresh: ${result.snapshotError}` };
       else if (result?.resumed) this.message = { kind: 'info', text: `Restored "${meta.name}" from ${new Date(meta.createdAt).toLocaleString()}.` };
       this.lastSavedActivity = this.session.lastInputAt;
     } catch (error) {
@@ -148,10 +150,17 @@ export class SnapshotShelf {
     try {
       const { description, snapshot } = await decodeSnapshotFile(new Uint8Array(await file.arrayBuffer()));
       if (description.buildId !== this.buildId) {
-        throw new SnapshotFormatError(`"${file.name}" was taken on another version of the machine (build ${description.buildId.slice(0, 12)}; this page runs ${this.buildId?.slice(0, 12)}), so it cannot be restored here.`, 'incompatible');
+        throw new SnapshotFormatError(
+          `"${file.name}" was taken on another version of the machine (build ${description.buildId.slice(0, 12)}; this page runs ${this.buildId?.slice(0, 12)}), so it cannot be restored here.`,
+          'incompatible',
+        );
       }
       const same = this.items.find((s) => !s.auto && s.name === description.name && s.buildId === description.buildId);
-      const meta = await this.store.save({ name: description.name, buildId: description.buildId, createdAt: description.createdAt, auto: false, lesson: description.lesson }, snapshot, same);
+      const meta = await this.store.save(
+        { name: description.name, buildId: description.buildId, createdAt: description.createdAt, auto: false, lesson: description.lesson },
+        snapshot,
+        same,
+      );
       await this.refresh();
       this.message = { kind: 'info', text: `Imported "${meta.name}". Restore it from the list.` };
       return meta;
@@ -195,7 +204,10 @@ export class SnapshotShelf {
   }
 
   private refuseHere(): void {
-    this.message = { kind: 'error', text: 'Berth is open in another tab, which holds this playground\'s snapshots. Close that tab (or save there) to save, delete or import here.' };
+    this.message = {
+      kind: 'error',
+      text: "Berth is open in another tab, which holds this playground's snapshots. Close that tab (or save there) to save, delete or import here.",
+    };
   }
 
   /** Resolves true if this tab now holds the lock (for its whole life), false if another does. */

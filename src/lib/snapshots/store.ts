@@ -39,8 +39,7 @@ export class StorageFullError extends Error {
   }
 }
 
-const isQuotaError = (error: unknown) =>
-  error instanceof DOMException && (error.name === 'QuotaExceededError' || /quota/i.test(error.message));
+const isQuotaError = (error: unknown) => error instanceof DOMException && (error.name === 'QuotaExceededError' || /quota/i.test(error.message));
 
 async function availableBytes(): Promise<number | undefined> {
   try {

@@ -6,7 +6,7 @@ import { base64ToBytes as fromBase64, bytesToBase64 as toBase64 } from '../base6
 const bytes = (text: string) => new TextEncoder().encode(text);
 
 describe('agent protocol', () => {
-  it('encodes a request as one line that bash\'s printf %b turns back into the command', () => {
+  it("encodes a request as one line that bash's printf %b turns back into the command", () => {
     const command = `printf '%s\\n' "hé \\\\x41 \\t" 'a:b' && echo $((6 * 7))\ncat <<'EOF'\n\ttab\r\nEOF\n`;
     const line = new TextDecoder().decode(encodeAgentRequest(7, command));
     expect(line.endsWith('\n')).toBe(true);
@@ -20,7 +20,10 @@ describe('agent protocol', () => {
   it('finds answers among other console noise, split across chunks', () => {
     const answers: AgentAnswer[] = [];
     let ready = 0;
-    const parser = new AgentAnswerParser((a) => answers.push(a), () => ready++);
+    const parser = new AgentAnswerParser(
+      (a) => answers.push(a),
+      () => ready++,
+    );
     const frame = `noise\r\nBERTH-AGENT-READY\n\nBERTH:3:1:${toBase64(bytes('oops\n'))}\nBERTH:bad\n`;
     const all = bytes(frame);
     parser.push(all.subarray(0, 10));

@@ -41,7 +41,11 @@ export function httpAssets(manifestUrl: string, wasmUrl: string): GuestAssets & 
       const worker = new Worker(new URL('./state-unpacker.worker.ts', import.meta.url), { type: 'module' });
       // A worker whose script does not load only fires this; comlink's call would wait forever.
       const failedToStart = new Promise<never>((_, reject) =>
-        worker.addEventListener('error', (event) => reject(new AssetFetchError(`Could not start unpacking the machine state: ${event.message || 'its worker script did not load'}.`)), { once: true }),
+        worker.addEventListener(
+          'error',
+          (event) => reject(new AssetFetchError(`Could not start unpacking the machine state: ${event.message || 'its worker script did not load'}.`)),
+          { once: true },
+        ),
       );
       try {
         const unpacker = wrap<StateUnpackerApi>(worker);

@@ -55,7 +55,7 @@ describe('chunked disk', () => {
     const blockBytes = (index: number) => new Uint8Array(512).map((_, i) => (index * 7 + i) % 256);
     const indices: number[] = [];
     for (let n = 0; n < 750; n++) {
-      const first = ((n * 7919) % (16 * CHUNK / 2048)) * 4;
+      const first = ((n * 7919) % ((16 * CHUNK) / 2048)) * 4;
       const data = new Uint8Array(2048);
       for (let b = 0; b < 4; b++) {
         data.set(blockBytes(first + b), b * 512);

@@ -210,17 +210,18 @@ export class ChunkedDisk {
     if (pending) return pending;
     const name = this.layout.chunks[index];
     const path = name === null ? null : chunkPath(name);
-    const load = path === null
-      ? Promise.resolve(new Uint8Array(this.layout.chunkSize))
-      : Promise.all([this.fetchWithRetry(path), zstdReady()]).then(([compressed]) => {
-          this.fetchedBytes += compressed.length;
-          this.fetchedChunks++;
-          const data = zstd().decompress(compressed);
-          if (data.length !== this.layout.chunkSize) {
-            throw new Error(`Disk chunk ${path} holds ${data.length} bytes, expected ${this.layout.chunkSize}`);
-          }
-          return data;
-        });
+    const load =
+      path === null
+        ? Promise.resolve(new Uint8Array(this.layout.chunkSize))
+        : Promise.all([this.fetchWithRetry(path), zstdReady()]).then(([compressed]) => {
+            this.fetchedBytes += compressed.length;
+            this.fetchedChunks++;
+            const data = zstd().decompress(compressed);
+            if (data.length !== this.layout.chunkSize) {
+              throw new Error(`Disk chunk ${path} holds ${data.length} bytes, expected ${this.layout.chunkSize}`);
+            }
+            return data;
+          });
     const tracked = load.then(
       (data) => {
         this.inFlight.delete(index);

@@ -83,10 +83,17 @@ export class Guest {
   private clockSetting: Promise<void> | undefined;
   private readonly counterTimer: ReturnType<typeof setInterval>;
 
-  private constructor(readonly manifest: VmManifest, options: V86Options, disk: unknown) {
+  private constructor(
+    readonly manifest: VmManifest,
+    options: V86Options,
+    disk: unknown,
+  ) {
     this.disk = disk;
     this.emulator = new V86(options);
-    this.agent = new AgentChannel((bytes) => this.emulator.serial_send_bytes(1, bytes), () => this.consoleTail());
+    this.agent = new AgentChannel(
+      (bytes) => this.emulator.serial_send_bytes(1, bytes),
+      () => this.consoleTail(),
+    );
     this.consoleInput = new ConsoleInput(
       (port) => internals.consoleHasInputBuffer(this.emulator, port),
       (port, bytes) => internals.bus(this.emulator).send(`virtio-console${port}-input-bytes`, bytes),
@@ -134,9 +141,13 @@ export class Guest {
     );
 
     let guest: Guest | undefined;
-    const disk = options.disk ?? new ChunkedDisk(manifest.disk, (path) => assets.read(path), (error) =>
-      guest?.raiseFault('disk-error', `${error.message}. Check the connection to the server and start fresh.`),
-    );
+    const disk =
+      options.disk ??
+      new ChunkedDisk(
+        manifest.disk,
+        (path) => assets.read(path),
+        (error) => guest?.raiseFault('disk-error', `${error.message}. Check the connection to the server and start fresh.`),
+      );
     const settings = manifest.emulator;
     const v86Options = {
       wasm_path: assets.wasmPath,
@@ -193,7 +204,10 @@ export class Guest {
       // Once restored and indexed, the state (~230 MiB) is garbage: v86 kept copies of the
       // small parts it needs. Freed now rather than whenever the worker's collector next
       // runs: the worker allocates little, and the tab held it for minutes.
-      guest.baseIndex.then(() => releaseBuffer(raw), () => {});
+      guest.baseIndex.then(
+        () => releaseBuffer(raw),
+        () => {},
+      );
       guest.clockSetting = guest.syncClock(Math.max(10_000, deadline - Date.now()));
       guest.clockSetting.catch(() => {});
     } else {
@@ -262,7 +276,9 @@ export class Guest {
       if (last.exitCode === 0) return;
       if (last.exitCode === DOCKER_DAEMON_EXITED) throw new Error(`Docker did not start: ${last.output.trim()}`);
     }
-    const log = await this.exec('tail -n 20 /var/log/containerd.log /var/log/docker.log 2>/dev/null; ps -ef | grep -E "[c]ontainerd|[d]ockerd"', { timeoutMs: 60_000 }).catch(() => undefined);
+    const log = await this.exec('tail -n 20 /var/log/containerd.log /var/log/docker.log 2>/dev/null; ps -ef | grep -E "[c]ontainerd|[d]ockerd"', {
+      timeoutMs: 60_000,
+    }).catch(() => undefined);
     throw new Error(`dockerd did not answer within ${Math.round(timeoutMs / 1000)} s: ${last?.output.trim() ?? ''}\n${log?.output ?? ''}`);
   }
 
@@ -444,7 +460,10 @@ export class Guest {
 
   private waitForEmulatorLoaded(timeoutMs = 60_000): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`The emulator did not load within ${timeoutMs / 1000} s (its wasm could not be compiled or fetched).`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`The emulator did not load within ${timeoutMs / 1000} s (its wasm could not be compiled or fetched).`)),
+        timeoutMs,
+      );
       this.emulator.add_listener('emulator-loaded', () => {
         clearTimeout(timer);
         this.tuneJit();
@@ -485,7 +504,5 @@ export class Guest {
 }
 
 function bufferOf(bytes: Uint8Array): ArrayBuffer {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-    ? (bytes.buffer as ArrayBuffer)
-    : (bytes.slice().buffer as ArrayBuffer);
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
 }

@@ -9,7 +9,14 @@ const manifest = (): VmManifest => ({
   kernelVersion: '6.1.0-28-686',
   files: { bios: file('bios'), vgaBios: file('vga'), kernel: file('k'), initrd: file('i'), state: { ...file('s'), uncompressedSize: 100 } },
   disk: { size: 1024, chunkSize: 512, chunks: ['a', null], storedBytes: 5 },
-  emulator: { memorySize: 512 * 2 ** 20, vgaMemorySize: 2 ** 20, cmdline: 'quiet', agentUart: 1, consolePorts: 4, network: { type: 'virtio', relayUrl: 'fetch' } },
+  emulator: {
+    memorySize: 512 * 2 ** 20,
+    vgaMemorySize: 2 ** 20,
+    cmdline: 'quiet',
+    agentUart: 1,
+    consolePorts: 4,
+    network: { type: 'virtio', relayUrl: 'fetch' },
+  },
   images: [{ name: 'debian', tags: ['12'], size: 1, source: 'Debian', availability: 'preloaded' }],
   packages: { bash: '5.2' },
 });

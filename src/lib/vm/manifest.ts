@@ -91,6 +91,7 @@ export function validateManifest(value: unknown): VmManifest {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const where = issue.path.join('.');
-  const why = issue.path.length === 0 ? 'it is not a JSON object' : issue.code === 'invalid_value' && where === 'version' ? issue.message : `${where}: ${issue.message}`;
+  const why =
+    issue.path.length === 0 ? 'it is not a JSON object' : issue.code === 'invalid_value' && where === 'version' ? issue.message : `${where}: ${issue.message}`;
   throw new Error(`The VM manifest is not usable: ${why}. Rebuild it with \`npm run vm:build\`.`);
 }

@@ -24,10 +24,15 @@ export interface StateUnpackerApi {
 const api: StateUnpackerApi = {
   async unpack(url, file, onProgress, unpackElsewhere) {
     const handedOver: Promise<void>[] = [];
-    const raw = await readState(file, async (onBytes, progress) => void (await streamUrl(url, onBytes, progress)), onProgress, (offset, piece, expected) => {
-      const own = piece.slice();
-      handedOver.push(unpackElsewhere(offset, transfer(own, [own.buffer]), expected));
-    });
+    const raw = await readState(
+      file,
+      async (onBytes, progress) => void (await streamUrl(url, onBytes, progress)),
+      onProgress,
+      (offset, piece, expected) => {
+        const own = piece.slice();
+        handedOver.push(unpackElsewhere(offset, transfer(own, [own.buffer]), expected));
+      },
+    );
     await Promise.all(handedOver);
     return transfer(raw, [raw.buffer]);
   },

@@ -12,7 +12,9 @@ const body = new Uint8Array(300_000).map((_, i) => (i * 7) % 251);
 let server: Server | undefined;
 
 /** Serves `body`; `plan(request, n)` says, for the n-th request, whether to honour Range and where to cut. */
-async function serve(plan: (request: IncomingMessage, n: number) => { ranges: boolean; cutAfter?: number; status?: number }): Promise<{ url: string; requests: (string | undefined)[] }> {
+async function serve(
+  plan: (request: IncomingMessage, n: number) => { ranges: boolean; cutAfter?: number; status?: number },
+): Promise<{ url: string; requests: (string | undefined)[] }> {
   const requests: (string | undefined)[] = [];
   server = createServer((request, response) => {
     const { ranges, cutAfter, status } = plan(request, requests.length);
@@ -20,7 +22,10 @@ async function serve(plan: (request: IncomingMessage, n: number) => { ranges: bo
     if (status) return void response.writeHead(status).end('no');
     const range = ranges ? /^bytes=(\d+)-$/.exec(request.headers.range ?? '') : null;
     const start = range ? Number(range[1]) : 0;
-    response.writeHead(range ? 206 : 200, { 'content-length': String(body.length - start), ...(range ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}) });
+    response.writeHead(range ? 206 : 200, {
+      'content-length': String(body.length - start),
+      ...(range ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
+    });
     const part = body.subarray(start, cutAfter === undefined ? undefined : start + cutAfter);
     response.write(part, () => {
       if (cutAfter === undefined) response.end();

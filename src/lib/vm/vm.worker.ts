@@ -89,7 +89,12 @@ class VmWorker implements VmWorkerApi {
 
   reportError(error: unknown): void {
     if (this.guest) this.guest.reportEmulatorError(error);
-    else this.emit('fault', { kind: 'emulator-error', message: `The emulator failed to start: ${String((error as Error)?.message ?? error)}`, lastConsoleLines: [] });
+    else
+      this.emit('fault', {
+        kind: 'emulator-error',
+        message: `The emulator failed to start: ${String((error as Error)?.message ?? error)}`,
+        lastConsoleLines: [],
+      });
   }
 
   private requireGuest(): Guest {

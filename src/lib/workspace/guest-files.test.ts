@@ -36,7 +36,12 @@ describe('workspace commands', () => {
   it('list files and folders with sizes, skipping .git', () => {
     const root = workspace();
     const entries = parseListing(bash(listCommand(root)));
-    expect(entries.map((e) => `${e.kind} ${e.path}`)).toEqual(['file app.py', "dir it's here", "dir it's here/templates", "file it's here/templates/index.html"]);
+    expect(entries.map((e) => `${e.kind} ${e.path}`)).toEqual([
+      'file app.py',
+      "dir it's here",
+      "dir it's here/templates",
+      "file it's here/templates/index.html",
+    ]);
     expect(entries[0].size).toBe(12);
     expect(entries[0].mtime).toBeGreaterThan(1_600_000_000);
   });
@@ -48,7 +53,9 @@ describe('workspace commands', () => {
     utimesSync(join(root, 'future.txt'), Date.now() / 1000 + 3600, Date.now() / 1000 + 3600);
     let answered = false;
     const watch = new Promise<string>((resolve, reject) =>
-      execFile('bash', ['-c', watchCommand(20, listingKey(bash(listCommand(root))), root)], { encoding: 'latin1' }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+      execFile('bash', ['-c', watchCommand(20, listingKey(bash(listCommand(root))), root)], { encoding: 'latin1' }, (error, stdout) =>
+        error ? reject(error) : resolve(stdout),
+      ),
     ).finally(() => (answered = true));
     await new Promise((r) => setTimeout(r, 2500));
     expect(answered).toBe(false);

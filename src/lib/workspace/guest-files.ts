@@ -87,7 +87,10 @@ export function watchCommand(seconds: number, known: string | null, root = WORKS
 
 /** What watchCommand compares its first listing with: a listing's records, one per line. */
 export function listingKey(output: string): string {
-  return output.split('\0').filter((record) => record !== '').join('\n');
+  return output
+    .split('\0')
+    .filter((record) => record !== '')
+    .join('\n');
 }
 
 export function parseListing(output: string): WorkspaceEntry[] {

@@ -74,21 +74,30 @@ export class WorkspaceFiles {
 
   /** Re-reads the tree now (after a change made from the page). */
   refresh(): Promise<void> {
-    this.polling ??= this.list(null).then(() => undefined).finally(() => (this.polling = null));
+    this.polling ??= this.list(null)
+      .then(() => undefined)
+      .finally(() => (this.polling = null));
     return this.polling;
   }
 
   async openFile(path: string): Promise<void> {
     const entry = this.entries.find((e) => e.path === path && e.kind === 'file');
     if (entry && entry.size > MAX_TEXT_FILE_BYTES) {
-      this.open = { path, savedText: '', text: '', changedInGuest: false, unreadable: `${path} is ${(entry.size / 1e6).toFixed(1)} MB, too large to edit here. Use the terminal.` };
+      this.open = {
+        path,
+        savedText: '',
+        text: '',
+        changedInGuest: false,
+        unreadable: `${path} is ${(entry.size / 1e6).toFixed(1)} MB, too large to edit here. Use the terminal.`,
+      };
       return;
     }
     const bytes = (await this.readFiles([path])).get(path) ?? new Uint8Array(0);
     const text = decodeText(bytes);
-    this.open = text === null
-      ? { path, savedText: '', text: '', changedInGuest: false, unreadable: `${path} is not text (it holds binary data), so the editor does not open it.` }
-      : { path, savedText: text, text, changedInGuest: false, unreadable: null };
+    this.open =
+      text === null
+        ? { path, savedText: '', text: '', changedInGuest: false, unreadable: `${path} is not text (it holds binary data), so the editor does not open it.` }
+        : { path, savedText: text, text, changedInGuest: false, unreadable: null };
   }
 
   /** The editor's text changed (unsaved). */
@@ -194,9 +203,10 @@ export class WorkspaceFiles {
   private async list(known: string | null): Promise<boolean> {
     if (this.session.status !== 'ready') return false;
     const machine = this.session.starts;
-    const result = known === null
-      ? await this.session.exec(listCommand(), 30_000)
-      : await this.session.exec(watchCommand(WATCH_SECONDS, known), (WATCH_SECONDS + 40) * 1000);
+    const result =
+      known === null
+        ? await this.session.exec(listCommand(), 30_000)
+        : await this.session.exec(watchCommand(WATCH_SECONDS, known), (WATCH_SECONDS + 40) * 1000);
     if (result.exitCode !== 0) {
       this.error = `${LIST_FAILED} ${result.output.trim()}`;
       return false;
