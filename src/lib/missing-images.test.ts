@@ -30,6 +30,7 @@ const berthLine = (shown: string) =>
   shown
     .split('\r\n')
     .find((l) => l.includes('berth:'))
+    // eslint-disable-next-line no-control-regex -- colour escapes
     ?.replace(/\x1b\[[0-9;]*m/g, '') ?? null;
 
 describe('MissingImageHints', () => {

@@ -11,6 +11,7 @@ export function isSafeRelativePath(path: string): boolean {
     path.length <= 255 &&
     !path.startsWith('/') &&
     !path.endsWith('/') &&
+    // eslint-disable-next-line no-control-regex -- refusing control characters is the point
     !/[\x00-\x1f\x7f]/.test(path) &&
     path.split('/').every((part) => part !== '' && part !== '.' && part !== '..')
   );

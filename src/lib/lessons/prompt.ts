@@ -7,6 +7,7 @@
  * the guest's bash (`root@berth:/workspace# `), a container's shell (`root@3f2a…:/# `), sh and
  * Python's `>>> `. Build and pull output ends its lines with a newline or a carriage return.
  */
+// eslint-disable-next-line no-control-regex -- terminal escapes are control characters
 const ESCAPES = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>]/g;
 
 /** Keeps the last bytes a terminal printed, enough to see a prompt with its escapes. */

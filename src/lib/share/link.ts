@@ -31,11 +31,9 @@ export const sharedPlaygroundSchema = z.strictObject(
     /** Workspace files: absolute guest paths under /workspace → text. */
     files: z
       .record(
-        z
-          .string()
-          .refine(isSafeWorkspacePath, {
-            error: (issue) => `This link wants to write "${String(issue.input).slice(0, 80)}", outside the workspace; it was refused.`,
-          }),
+        z.string().refine(isSafeWorkspacePath, {
+          error: (issue) => `This link wants to write "${String(issue.input).slice(0, 80)}", outside the workspace; it was refused.`,
+        }),
         z.string({ error: "This link's files must be text." }),
         { error: (issue) => (issue.code === 'invalid_type' ? 'This link has no files list.' : undefined) },
       )

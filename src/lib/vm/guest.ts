@@ -18,7 +18,7 @@ import { releaseBuffer } from './host-memory';
 import * as internals from './v86-internals';
 import { decodeSnapshot, encodeSnapshot, StateMemory, type BaseIndex } from '../machine-state/delta';
 import { packSnapshot, unpackSnapshot } from '../machine-state/pack';
-import { readState, type StateFile } from './state-file';
+import { readState } from './state-file';
 import { parseOomKill } from '../machine-notices';
 import { splitV86State, unpackMemory, withoutMemory, type BufferFiller, type StateParts } from '../machine-state/v86-state';
 import type { VmManifest } from './manifest';
@@ -140,6 +140,8 @@ export class Guest {
       [files.bios, files.vgaBios, files.kernel, files.initrd].map((file) => assets.read(file.path, onProgress(file.path))),
     );
 
+    // The disk's fault callback (made first) reaches the guest made from it below.
+    // eslint-disable-next-line prefer-const
     let guest: Guest | undefined;
     const disk =
       options.disk ??
