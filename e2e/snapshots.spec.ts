@@ -35,6 +35,9 @@ test('a saved playground resumes after a reload with its container, files, clock
   const { context, page } = await freshPage(browser);
   await openPlayground(page);
   await run(page, 'docker run -d --name keeper -p 8085:80 nginx && echo "kept by the snapshot" > /workspace/note.txt');
+  // The guest's clock a day behind when the snapshot is taken: the resume must set it, or the
+  // check below fails (a snapshot seconds old would pass without it).
+  await run(page, 'date -s @$(( $(date +%s) - 86400 )) >/dev/null');
 
   await page.getByTestId('tab-snapshots').click();
   await page.getByTestId('snapshot-name').fill('before the reload');

@@ -35,6 +35,9 @@ describe('snapshots', () => {
       'docker run -d --name keeper debian sleep 100000 && echo "kept" > /workspace/kept.txt && head -c 3000000 /dev/urandom > /workspace/random.bin && sha256sum /workspace/random.bin > /tmp/sum',
     );
     const sum = await run(first, 'cat /tmp/sum');
+    // The clock a day behind in the snapshot: the resume must set it (a snapshot seconds old
+    // would pass the check below even if it did not).
+    await run(first, 'date -s @$(( $(date +%s) - 86400 )) >/dev/null');
     const taken = await first.takeSnapshot();
     snapshot = taken.snapshot;
     const { figures } = taken;

@@ -20,6 +20,41 @@ import {
 
 // The commands run in the host's bash against a temporary folder, as the guest's would.
 const bash = (command: string) => execFileSync('bash', ['-c', command], { encoding: 'latin1' });
+
+/**
+ * Starts a watch; `watching` resolves once it has taken its first look and waits, which it
+ * shows by starting its `sleep` (a change made before that is part of the first look).
+ */
+function startWatch(seconds: number, known: string | null, root: string): { output: Promise<string>; watching: Promise<void> } {
+  let pid = 0;
+  const output = new Promise<string>((resolve, reject) => {
+    pid = execFile('bash', ['-c', watchCommand(seconds, known, root)], { encoding: 'latin1' }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    ).pid!;
+  });
+  let done = false;
+  output.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  const watching = (async () => {
+    for (;;) {
+      if (done) throw new Error('The watch ended before it waited.');
+      const children = execFileSync('ps', ['-o', 'pid=,ppid=,comm=', '-e'], { encoding: 'utf8' });
+      const subshells = new Set(children.split('\n').flatMap((line) => (line.trim().split(/\s+/)[1] === String(pid) ? [line.trim().split(/\s+/)[0]] : [])));
+      subshells.add(String(pid));
+      if (
+        children.split('\n').some((line) => {
+          const [, ppid, comm] = line.trim().split(/\s+/);
+          return comm === 'sleep' && subshells.has(ppid);
+        })
+      )
+        return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  return { output, watching };
+}
 const text = (s: string) => new TextEncoder().encode(s);
 
 function workspace(): string {
@@ -52,16 +87,15 @@ describe('workspace commands', () => {
     writeFileSync(join(root, 'future.txt'), 'x');
     utimesSync(join(root, 'future.txt'), Date.now() / 1000 + 3600, Date.now() / 1000 + 3600);
     let answered = false;
-    const watch = new Promise<string>((resolve, reject) =>
-      execFile('bash', ['-c', watchCommand(20, listingKey(bash(listCommand(root))), root)], { encoding: 'latin1' }, (error, stdout) =>
-        error ? reject(error) : resolve(stdout),
-      ),
-    ).finally(() => (answered = true));
+    const watch = startWatch(20, listingKey(bash(listCommand(root))), root);
+    watch.output.finally(() => (answered = true));
+    await watch.watching;
+    // Its next look (2 s on) sees nothing new, and it goes on waiting: time is the point here.
     await new Promise((r) => setTimeout(r, 2500));
     expect(answered).toBe(false);
     const changedAt = Date.now();
     writeFileSync(join(root, 'app.py'), 'print("hello")\n');
-    const entries = parseListing(await watch);
+    const entries = parseListing(await watch.output);
     expect(Date.now() - changedAt).toBeLessThan(5_000);
     expect(entries.find((e) => e.path === 'app.py')?.size).toBe(15);
     expect(entries.map((e) => e.path)).toEqual(parseListing(bash(listCommand(root))).map((e) => e.path));
@@ -81,14 +115,14 @@ describe('workspace commands', () => {
     expect(parseListing(await run(20, listingKey(quiet))).find((e) => e.path === 'app.py')?.size).toBe(17);
     expect(await run(20, null)).toBe(bash(listCommand(root)));
     expect(Date.now() - started).toBeLessThan(5_000);
-    const added = run(20);
-    await new Promise((r) => setTimeout(r, 1500));
+    const added = startWatch(20, listingKey(bash(listCommand(root))), root);
+    await added.watching;
     mkdirSync(join(root, 'static'));
-    expect(parseListing(await added).map((e) => e.path)).toContain('static');
-    const removed = run(20);
-    await new Promise((r) => setTimeout(r, 1500));
+    expect(parseListing(await added.output).map((e) => e.path)).toContain('static');
+    const removed = startWatch(20, listingKey(bash(listCommand(root))), root);
+    await removed.watching;
     bash(deleteCommand("it's here", root));
-    expect(parseListing(await removed).map((e) => e.path)).toEqual(['app.py', 'static']);
+    expect(parseListing(await removed.output).map((e) => e.path)).toEqual(['app.py', 'static']);
   }, 15_000);
 
   it('read several files byte for byte', () => {
