@@ -1,3 +1,4 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,6 +9,8 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       {
+        // Svelte compiles the runes classes (*.svelte.ts) some unit tests load.
+        plugins: [svelte()],
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts', 'vm-images/**/*.test.ts'],

@@ -7,54 +7,40 @@ import v86WasmUrl from 'v86/build/v86.wasm?url';
 import type { BootProgress, BootRequest, BootResult, DiskFigures, ExecResult, GuestFault, SnapshotFigures, VmEvent, VmWorkerApi } from './vm/worker-api';
 import type { HttpRequest } from './preview/http-client';
 import { startPreviewBridge } from './preview/bridge';
-import { listeningSocketsWatchCommand, parseListeningPorts, parseListeningWatch, parsePublishedPorts } from './preview/ports';
-import { discardBody, type PreviewReply } from './preview/protocol';
+import { PortWatch, type GuestPort } from './preview/port-watch.svelte';
+import type { PreviewReply } from './preview/protocol';
 import { PromptWatcher } from './lessons/prompt';
 import { DiskFullWatcher, diskFullNotice, outOfMemoryNotice, type MachineNotice } from './machine-notices';
 import { MissingImageHints } from './missing-images';
+
+export type { GuestPort };
 
 export type SessionStatus = 'idle' | 'booting' | 'ready' | 'boot-failed' | 'faulted';
 
 /** Output kept per console for a terminal opened later (a shell's prompt, for example). */
 const REPLAY_LIMIT = 256 * 1024;
-/**
- * The page learns of ports opening and closing from a watch that waits in the machine (see
- * listeningSocketsWatchCommand) for up to this long before it answers anyway...
- */
-const PORT_WATCH_SECONDS = 20;
-/** ...or this long while a new port's owner is still being asked for (dockerd records it a moment late). */
-const PORT_OWNER_WATCH_SECONDS = 2;
-/** While the tab is hidden, or after a watch failed, the next one waits this long. */
-const PORT_WATCH_PAUSE_MS = 2000;
-/** How long a new port may take to answer HTTP before the preview stops waiting for it. */
-const PORT_ANSWER_WAIT_MS = 90_000;
-/** How long every watch asks who owns a new port (a container may take a while to start)... */
-const OWNER_WAIT_MS = 30_000;
-/** ...and how often after that, while the port still has no owner (a slow start, or a program in the machine). */
-const OWNER_RECHECK_MS = 10_000;
-
-/** A port the preview can show: published by a container, or opened by a program in the machine. */
-export interface GuestPort {
-  port: number;
-  /** The container that published it, or null for a program running in the machine itself. */
-  container: string | null;
-  containerPort: number | null;
-  /** True once it has answered an HTTP request. */
-  answering: boolean;
-  /** True while the page waits for it to answer (a server behind Docker's proxy starting). */
-  starting: boolean;
-}
-
 export class VmSession {
   status = $state<SessionStatus>('idle');
   progress = $state.raw<BootProgress | null>(null);
   bootError = $state<string | null>(null);
   fault = $state.raw<GuestFault | null>(null);
   bootResult = $state.raw<BootResult | null>(null);
-  /** Ports the preview can reach, kept current by a cheap poll of the guest's sockets. */
-  ports = $state.raw<GuestPort[]>([]);
-  /** Set when a newly published port first answers HTTP: the page opens the preview on it. */
-  portToOpen = $state<number | null>(null);
+  /** Ports the preview can reach and the one to open, kept current by a watch in the guest. */
+  readonly portWatch = new PortWatch({
+    exec: (command, timeoutMs) => this.exec(command, timeoutMs),
+    httpRequest: (port, request) => this.httpRequest(port, request),
+    running: () => this.status === 'ready',
+  });
+  get ports(): GuestPort[] {
+    return this.portWatch.ports;
+  }
+  /** Set when a newly published port first answers HTTP: the page opens the preview on it (and clears it). */
+  get portToOpen(): number | null {
+    return this.portWatch.portToOpen;
+  }
+  set portToOpen(port: number | null) {
+    this.portWatch.portToOpen = port;
+  }
   /** Why previews cannot work in this browser, if they cannot. */
   previewUnavailable = $state<string | null>(null);
   /** The machine hit a limit (its disk full, its memory gone): what happened and what to do. */
@@ -81,13 +67,6 @@ export class VmSession {
   /** Counts starts: what the page read from an earlier machine (start fresh, a snapshot) is stale. */
   starts = 0;
   private bridgeStarted = false;
-  private pollTimer: ReturnType<typeof setTimeout> | undefined;
-  private listening = '';
-  /** The guest's listening sockets as its last watch answer named them (listeningSocketsWatchCommand). */
-  private socketsKey = '';
-  private readonly portFirstSeen = new Map<number, number>();
-  private ownersAskedAt = 0;
-  private generation = 0;
   private readonly unansweredExecs = new Set<(error: Error) => void>();
 
   constructor(
@@ -135,7 +114,7 @@ export class VmSession {
       this.bootResult = await this.api.boot(copy ? transfer(request, [copy.buffer]) : request);
       if ((this.status as SessionStatus) === 'booting') {
         this.status = 'ready';
-        this.startPreview();
+        this.portWatch.start();
       }
     } catch (error) {
       // A fault reported while booting already says more than the rejected boot call.
@@ -264,95 +243,10 @@ export class VmSession {
     }
   }
 
-  private startPreview(): void {
-    this.listening = '';
-    this.socketsKey = '';
-    this.portFirstSeen.clear();
-    this.ports = [];
-    const generation = ++this.generation;
-    const poll = async () => {
-      if (generation !== this.generation || this.status !== 'ready') return;
-      let pause = PORT_WATCH_PAUSE_MS;
-      if (!document.hidden) {
-        try {
-          await this.pollPorts(generation);
-          pause = 0;
-        } catch {
-          // A watch that failed (the machine busy past its timeout) is tried again shortly.
-        }
-      }
-      if (generation === this.generation) this.pollTimer = setTimeout(poll, pause);
-    };
-    void poll();
-  }
-
-  /**
-   * Waits for the guest's listening sockets to change (or a while); the same answer names who
-   * published them when they changed, and again while a new port has no owner yet (Docker's
-   * proxy listens a moment before dockerd records the container as running).
-   */
-  private async pollPorts(generation: number): Promise<void> {
-    const ownerPending = (now: number) =>
-      this.ports.some(
-        (p) => p.container === null && (now - (this.portFirstSeen.get(p.port) ?? 0) < OWNER_WAIT_MS || now - this.ownersAskedAt > OWNER_RECHECK_MS),
-      );
-    const askOwners = ownerPending(Date.now());
-    const seconds = askOwners ? PORT_OWNER_WATCH_SECONDS : PORT_WATCH_SECONDS;
-    const watch = parseListeningWatch((await this.exec(listeningSocketsWatchCommand(this.socketsKey, seconds, askOwners), (seconds + 60) * 1000)).output);
-    if (generation !== this.generation) return;
-    this.socketsKey = watch.key;
-    const listening = parseListeningPorts(watch.tables);
-    const key = listening.join(',');
-    const now = Date.now();
-    for (const port of listening) if (!this.portFirstSeen.has(port)) this.portFirstSeen.set(port, now);
-    for (const port of this.portFirstSeen.keys()) if (!listening.includes(port)) this.portFirstSeen.delete(port);
-    if (key === this.listening && !ownerPending(now)) return;
-    // Owners come with every answer whose sockets changed, and with those asked for above;
-    // an owner that became due during this watch is asked for by the next one.
-    if (!watch.containers) return;
-    this.ownersAskedAt = now;
-    this.listening = key;
-    const published = parsePublishedPorts(watch.containers);
-    const before = new Map(this.ports.map((p) => [p.port, p]));
-    this.ports = listening.map((port) => {
-      const owner = published.find((p) => p.port === port);
-      const known = before.get(port);
-      return {
-        port,
-        container: owner?.container ?? null,
-        containerPort: owner?.containerPort ?? null,
-        answering: known?.answering ?? false,
-        starting: known?.starting ?? true,
-      };
-    });
-    for (const entry of this.ports) {
-      if (!before.has(entry.port)) void this.waitUntilAnswering(entry.port, generation);
-    }
-  }
-
-  /** Probes a new port until it answers HTTP (the app behind Docker's proxy may still be starting). */
-  private async waitUntilAnswering(port: number, generation: number): Promise<void> {
-    const deadline = Date.now() + PORT_ANSWER_WAIT_MS;
-    const update = (change: Partial<GuestPort>) => (this.ports = this.ports.map((p) => (p.port === port ? { ...p, ...change } : p)));
-    while (Date.now() < deadline && generation === this.generation && this.ports.some((p) => p.port === port)) {
-      const reply = await this.httpRequest(port, { method: 'GET', path: '/', headers: [['User-Agent', 'Berth preview probe']] });
-      if (reply.ok) {
-        discardBody(reply.body);
-        update({ answering: true, starting: false });
-        this.portToOpen = port;
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 1500));
-    }
-    // Silent for too long: the preview shows whatever the port says (or why it cannot).
-    update({ starting: false });
-  }
-
   private stopWorker(): void {
     for (const reject of this.unansweredExecs) reject(new Error('The machine stopped before the command finished.'));
     this.unansweredExecs.clear();
-    this.generation++;
-    clearTimeout(this.pollTimer);
+    this.portWatch.stop();
     this.worker?.terminate();
     this.worker = undefined;
     this.api = undefined;
