@@ -13,7 +13,7 @@ export default defineConfig({
         plugins: [svelte()],
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'vm-images/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'vm-images/**/*.test.ts', 'bench/**/*.test.ts'],
           // A few tests pack and unpack a whole state (~230 MiB): 2–5 s alone, past Vitest's
           // default 5 s beside a VM build on the same two cores.
           testTimeout: 30_000,

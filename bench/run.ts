@@ -13,8 +13,9 @@
  *   --only-soak [--minutes N] an hour (or N minutes) of typed commands in Chromium (-soak.json)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { generatedTables, PERFORMANCE_DOC, withGeneratedTables } from './report';
 import { measureGuest, measureRunBreakdownAlone, type CommandFigure, type RunBreakdown } from './guest';
 import { measureColdBoot, type ColdBootFigures } from './busy-boot';
 import { measureEngines, type EngineFigures } from './engines';
@@ -209,14 +210,22 @@ function snapshotRows(snapshot: PageFigures['snapshot']): [string, string][] {
   ];
 }
 
-/** Writes bench/results/<date>-<part>.json for each part measured in this run. */
+/**
+ * Writes bench/results/<date>-<part>.json for each part measured in this run (-2, -3… after
+ * the day's first, so an earlier run stays beside it), then docs/performance.md's tables.
+ */
 function writeResults(parts: Record<string, object | null>): void {
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
   const meta = { measuredAt: new Date().toISOString(), node: process.version };
   for (const [part, figures] of Object.entries(parts)) {
-    if (figures) writeFileSync(join(dir, `${date}-${part}.json`), JSON.stringify({ ...meta, ...figures }, null, 2));
+    if (!figures) continue;
+    let name = `${date}-${part}.json`;
+    for (let n = 2; existsSync(join(dir, name)); n++) name = `${date}-${part}-${n}.json`;
+    writeFileSync(join(dir, name), JSON.stringify({ ...meta, ...figures }, null, 2));
+    log(`wrote bench/results/${name}`);
   }
-  log(`wrote bench/results/${date}-*.json`);
+  writeFileSync(PERFORMANCE_DOC, withGeneratedTables(readFileSync(PERFORMANCE_DOC, 'utf8'), generatedTables(dir)));
+  log('wrote the tables of docs/performance.md');
 }
