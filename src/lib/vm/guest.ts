@@ -12,15 +12,16 @@ import { V86, type V86Options } from 'v86';
 import { AgentChannel, type ExecResult } from './agent-channel';
 import { ChunkedDisk } from './chunked-disk';
 import { ConsoleInput } from './console-input';
+import { waitForDocker } from './docker-ready';
 import { tcpStreamOf } from './guest-tcp';
 import { InstructionCounter } from './instruction-counter';
-import { releaseBuffer } from './host-memory';
+import { bufferOf, releaseBuffer } from './host-memory';
 import * as internals from './v86-internals';
 import { decodeSnapshot, encodeSnapshot, StateMemory, type BaseIndex } from '../machine-state/delta';
 import { packSnapshot, unpackSnapshot } from '../machine-state/pack';
 import { readState } from './state-file';
 import { parseOomKill } from '../machine-notices';
-import { splitV86State, unpackMemory, withoutMemory, type BufferFiller, type StateParts } from '../machine-state/v86-state';
+import { splitV86State, type StateParts } from '../machine-state/v86-state';
 import type { VmManifest } from './manifest';
 import type { TcpStream } from '../preview/http-client';
 import type { BootOptions, GuestAssets, GuestEvents, GuestFault, SnapshotFigures } from './guest-types';
@@ -35,24 +36,6 @@ const JIT_MAX_PAGES_PER_MODULE = 1;
 const SNAPSHOT_LIMIT_BYTES = 1.5 * 2 ** 30;
 
 const KERNEL_LOG_LINES = 60;
-
-/** The exit code of DOCKER_READY_PROBE when a daemon it waits for is gone. */
-const DOCKER_DAEMON_EXITED = 3;
-/**
- * Answers 0 once dockerd answers, DOCKER_DAEMON_EXITED (with the daemon's last log lines) if
- * containerd or dockerd exited, else 1 after ~10 s of waiting. rc.sysinit starts containerd,
- * then dockerd once containerd's socket exists; each writes a pid file when started.
- */
-const DOCKER_READY_PROBE = `for i in $(seq 20); do
-  [ -S /var/run/docker.sock ] && docker info --format '{{.ServerVersion}}' >/dev/null 2>&1 && exit 0
-  for daemon in containerd:/var/log/containerd.log dockerd:/var/log/docker.log; do
-    pidfile=/run/\${daemon%%:*}.pid
-    if [ -e $pidfile ] && ! kill -0 "$(cat $pidfile)" 2>/dev/null; then
-      echo "\${daemon%%:*} exited during start-up; its last log lines:"; tail -n 15 "\${daemon#*:}"; exit ${DOCKER_DAEMON_EXITED}
-    fi
-  done
-  sleep 0.5
-done; exit 1`;
 
 const FAULT_PATTERNS: [RegExp, GuestFault['kind']][] = [
   [/Kernel panic - not syncing[^\n]*/, 'panic'],
@@ -264,24 +247,9 @@ export class Guest {
     return this.agent.request(command, timeoutMs);
   }
 
-  /**
-   * Waits until dockerd answers `docker info`. Each request waits in the guest, asking the
-   * daemon only once its socket exists (a `docker` call costs ~75 M instructions), and fails
-   * at once, with that daemon's log, if containerd or dockerd exited. The deadline is only a
-   * guard against a machine that makes no progress: a cold boot on a busy host takes minutes.
-   */
-  async waitForDocker(timeoutMs = 15 * 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let last: ExecResult | undefined;
-    while (Date.now() < deadline) {
-      last = await this.exec(DOCKER_READY_PROBE, { timeoutMs: Math.max(60_000, deadline - Date.now()) });
-      if (last.exitCode === 0) return;
-      if (last.exitCode === DOCKER_DAEMON_EXITED) throw new Error(`Docker did not start: ${last.output.trim()}`);
-    }
-    const log = await this.exec('tail -n 20 /var/log/containerd.log /var/log/docker.log 2>/dev/null; ps -ef | grep -E "[c]ontainerd|[d]ockerd"', {
-      timeoutMs: 60_000,
-    }).catch(() => undefined);
-    throw new Error(`dockerd did not answer within ${Math.round(timeoutMs / 1000)} s: ${last?.output.trim() ?? ''}\n${log?.output ?? ''}`);
+  /** Waits until dockerd answers (docker-ready.ts); fails with the daemons' logs if one exited. */
+  waitForDocker(timeoutMs = 15 * 60_000): Promise<void> {
+    return waitForDocker((command, options) => this.exec(command, options), timeoutMs);
   }
 
   /** Sends bytes to a shell console (hvcN), as typed keys. */
@@ -313,39 +281,16 @@ export class Guest {
 
   /**
    * Asks the guest to hand its free pages to the host, which zeroes them (v86's balloon
-   * free-page hinting): zero pages cost nothing in a saved state. Resolves with the bytes
-   * zeroed; 0 without a balloon, or if the guest does not answer in time.
-   *
-   * Why not v86's own Cleanup(): it always asks with command id 2, and Linux ignores a
-   * request whose id equals the last one it served (virtio_balloon.c, report_free_page_func),
-   * so every request after the first, including the first after restoring a state saved
-   * after one, would do nothing. Each request here gets a fresh id.
+   * free-page hinting, v86-internals.ts): zero pages cost nothing in a saved state. Resolves
+   * with the bytes zeroed; 0 without a balloon, or if the guest does not answer in time.
    */
   async releaseFreeMemory(timeoutMs = 15_000): Promise<number> {
-    const balloon = internals.balloon(this.emulator);
-    if (!balloon) return Promise.resolve(0);
-    const released = new Promise<number>((resolve) => {
-      const timer = setTimeout(() => resolve(0), timeoutMs);
-      // Ids 0 and 1 mean "stop" and "done"; any other id not used last time is a new request
-      // (a random one, since the guest may remember an id from a session restored earlier).
-      let id: number;
-      do id = 2 + Math.floor(Math.random() * 0x7ffffff0);
-      while (id === balloon.fp_cmd);
-      balloon.fp_cmd = id;
-      balloon.zeroed = 0;
-      balloon.free_cb = (zeroed) => {
-        clearTimeout(timer);
-        resolve(zeroed);
-      };
-      balloon.virtio.notify_config_changes();
-    });
+    const zeroed = await internals.hintFreePages(this.emulator, timeoutMs);
     // The guest holds the hinted pages until it reads "done" (v86 signals it right after the
     // callback) and only then gives them back to its allocator: one agent round trip lets
     // it, so a state saved next does not start with its free memory locked away.
-    return released.then(async (zeroed) => {
-      await this.exec('true', { timeoutMs });
-      return zeroed;
-    });
+    await this.exec('true', { timeoutMs });
+    return zeroed;
   }
 
   /**
@@ -381,29 +326,9 @@ export class Guest {
     this.counter.rebase();
   }
 
-  /**
-   * Restores a state with v86 but writes its guest memory straight from the state's own
-   * bytes: v86 copies every buffer of a state it restores, and the packed pages are ~230 MiB
-   * (a second copy the tab held until the worker's collector ran). v86 restores the state
-   * without memory (all pages zero), then the pages go in as its CPU.unpack_memory puts them;
-   * the emulator is stopped and its JIT empty (set_state clears it), so nothing saw the zeros.
-   */
-  private async restoreWithoutCopy(state: StateParts): Promise<void> {
-    // A snapshot's memory comes as a filler (its pages rebuilt from the base): assembled here,
-    // and freed as soon as it is in the guest's memory.
-    const assembled: Uint8Array[] = [];
-    const whole = (buffer: Uint8Array | BufferFiller) => {
-      if (buffer instanceof Uint8Array) return buffer;
-      const bytes = new Uint8Array(buffer.length);
-      buffer.fill(bytes);
-      assembled.push(bytes);
-      return bytes;
-    };
-    const packed = whole(state.buffers[state.packedMemoryId]);
-    const bitmap = whole(state.buffers[state.memoryBitmapId]);
-    await this.emulator.restore_state(bufferOf(withoutMemory(state)));
-    unpackMemory(internals.guestMemory(this.emulator), bitmap, packed);
-    for (const bytes of assembled) releaseBuffer(bytes);
+  /** Restores a state without v86 copying its memory (v86-internals.ts, restoreWithoutCopy). */
+  private restoreWithoutCopy(state: StateParts): Promise<void> {
+    return internals.restoreWithoutCopy(this.emulator, state);
   }
 
   /** Sets the guest clock to the host's: a restored state otherwise lives in the past. */
@@ -503,8 +428,4 @@ export class Guest {
   private emit<K extends keyof GuestEvents>(name: K, event: GuestEvents[K]): void {
     for (const listener of this.listeners.get(name) ?? []) (listener as Listener<K>)(event);
   }
-}
-
-function bufferOf(bytes: Uint8Array): ArrayBuffer {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
 }

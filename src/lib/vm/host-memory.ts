@@ -51,3 +51,8 @@ export function releaseBuffer(bytes: Uint8Array): void {
     // A buffer that cannot be transferred (shared, or not detachable) is left to the collector.
   }
 }
+
+/** The bytes as an ArrayBuffer of their own (v86 takes buffers, not views): the view's own if it spans it. */
+export function bufferOf(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
+}

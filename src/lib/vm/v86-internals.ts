@@ -5,7 +5,8 @@
  * moved on degrades to its own defaults instead of throwing.
  */
 import type { V86 } from 'v86';
-import { zeroingOnlyNonzeroPages } from './host-memory';
+import { bufferOf, releaseBuffer, zeroingOnlyNonzeroPages } from './host-memory';
+import { unpackMemory, withoutMemory, type BufferFiller, type StateParts } from '../machine-state/v86-state';
 
 /** v86's `set_jit_config` indices (src/rust/jit.rs, set_jit_config). */
 export const JIT_CONFIG = { disabled: 0, maxPagesPerModule: 1, loopSafety: 2, maxExtraBasicBlocks: 3 } as const;
@@ -82,8 +83,33 @@ export function guestMemory(emulator: V86): Uint8Array {
   return memory;
 }
 
-export function balloon(emulator: V86): V86Balloon | undefined {
-  return cpu(emulator)?.devices?.virtio_balloon;
+/**
+ * Asks the guest for a free-page hint with v86's balloon and resolves with the bytes v86
+ * zeroed (0 without a balloon, or if the guest does not answer in time).
+ *
+ * Why not v86's own Cleanup(): it always asks with command id 2, and Linux ignores a
+ * request whose id equals the last one it served (virtio_balloon.c, report_free_page_func),
+ * so every request after the first, including the first after restoring a state saved
+ * after one, would do nothing. Each request here gets a fresh id.
+ */
+export function hintFreePages(emulator: V86, timeoutMs: number): Promise<number> {
+  const balloon = cpu(emulator)?.devices?.virtio_balloon;
+  if (!balloon) return Promise.resolve(0);
+  return new Promise<number>((resolve) => {
+    const timer = setTimeout(() => resolve(0), timeoutMs);
+    // Ids 0 and 1 mean "stop" and "done"; any other id not used last time is a new request
+    // (a random one, since the guest may remember an id from a session restored earlier).
+    let id: number;
+    do id = 2 + Math.floor(Math.random() * 0x7ffffff0);
+    while (id === balloon.fp_cmd);
+    balloon.fp_cmd = id;
+    balloon.zeroed = 0;
+    balloon.free_cb = (zeroed) => {
+      clearTimeout(timer);
+      resolve(zeroed);
+    };
+    balloon.virtio.notify_config_changes();
+  });
 }
 
 /**
@@ -199,4 +225,29 @@ export function zeroOnlyWrittenPages(emulator: V86): void {
   const target = cpu(emulator);
   if (!target?.zero_memory || !target.is_memory_zeroed) return;
   target.zero_memory = zeroingOnlyNonzeroPages(target.zero_memory.bind(target), target.is_memory_zeroed.bind(target));
+}
+
+/**
+ * Restores a state with v86 but writes its guest memory straight from the state's own
+ * bytes: v86 copies every buffer of a state it restores, and the packed pages are ~230 MiB
+ * (a second copy the tab held until the worker's collector ran). v86 restores the state
+ * without memory (all pages zero), then the pages go in as its CPU.unpack_memory puts them;
+ * the emulator is stopped and its JIT empty (set_state clears it), so nothing saw the zeros.
+ */
+export async function restoreWithoutCopy(emulator: V86, state: StateParts): Promise<void> {
+  // A snapshot's memory comes as a filler (its pages rebuilt from the base): assembled here,
+  // and freed as soon as it is in the guest's memory.
+  const assembled: Uint8Array[] = [];
+  const whole = (buffer: Uint8Array | BufferFiller) => {
+    if (buffer instanceof Uint8Array) return buffer;
+    const bytes = new Uint8Array(buffer.length);
+    buffer.fill(bytes);
+    assembled.push(bytes);
+    return bytes;
+  };
+  const packed = whole(state.buffers[state.packedMemoryId]);
+  const bitmap = whole(state.buffers[state.memoryBitmapId]);
+  await emulator.restore_state(bufferOf(withoutMemory(state)));
+  unpackMemory(guestMemory(emulator), bitmap, packed);
+  for (const bytes of assembled) releaseBuffer(bytes);
 }
