@@ -1,7 +1,7 @@
 /** Berth's line after Docker's own error for an image the machine lacks, as the guest prints it. */
 import { describe, expect, it } from 'vitest';
 import { MissingImageHints } from './missing-images';
-import type { ImageEntry } from './vm/manifest';
+import type { ImageEntry } from './vm/worker-api';
 
 const entry = (name: string, tags: string[]): ImageEntry => ({ name, tags, size: 1, source: '', availability: 'preloaded' });
 const catalog = [entry('debian', ['latest', '12', 'bookworm']), entry('busybox', ['latest']), entry('python', ['3.11', '3', 'latest'])];

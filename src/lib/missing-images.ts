@@ -7,7 +7,7 @@
  * the images there are. It is shown in the terminal only, never sent to the machine.
  */
 import { OFFLINE_STAND_INS, resolveImage } from './lessons/images';
-import type { ImageEntry } from './vm/manifest';
+import type { ImageEntry } from './vm/worker-api';
 
 /** Docker gives up on a pull by naming the registry it could not reach. */
 const HUB_UNREACHABLE = /registry-1\.docker\.io/;

@@ -3,7 +3,7 @@
  * alpine-based python; a build without internet has Debian-made stand-ins instead. A build
  * made with `--pull ubuntu:18.04` has the real one, and then the lessons use it.
  */
-import type { ImageEntry } from '../vm/manifest';
+import type { ImageEntry } from '../vm/worker-api';
 
 /** The offline stand-in for each image the tutorial names, and why it fits. */
 export const OFFLINE_STAND_INS: Record<string, string> = {

@@ -3,7 +3,7 @@
  * catalog (the real one or its offline stand-in), container ids from `docker ps`.
  */
 import { shellQuote } from '../shell';
-import type { ImageEntry } from '../vm/manifest';
+import type { ImageEntry } from '../vm/worker-api';
 import { resolveImage, type ResolvedImage } from './images';
 import { placeholdersIn } from './schema';
 

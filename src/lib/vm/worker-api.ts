@@ -5,7 +5,7 @@
 import type { BootProgress, GuestFault, SnapshotFigures } from './guest-types';
 import type { ExecResult } from './agent-channel';
 
-export type { BootProgress, ExecResult, GuestFault, SnapshotFigures };
+export type { BootProgress, ExecResult, GuestFault, ImageEntry, SnapshotFigures };
 import type { ImageEntry } from './manifest';
 import type { HttpRequest } from '../preview/http-client';
 import type { PreviewReply } from '../preview/protocol';
