@@ -3,14 +3,15 @@
  * instructions. Everything is measured in this one run, side by side.
  */
 import type { ChunkedDisk } from '../src/lib/vm/chunked-disk';
-import type { Guest } from '../src/lib/vm/guest';
+import type { Guest, JitFigures } from '../src/lib/vm/guest';
 import { bootLocalGuest } from '../src/lib/vm/node/boot';
 import { loadLocalManifest } from '../src/lib/vm/node/assets';
 import { flaskApp, flaskDockerfile, writeFileCommand } from '../tests/workspace-files';
 
 export interface CommandFigure {
   command: string;
-  runs: { seconds: number; minstr: number }[];
+  /** Each run's wall time, guest instructions and (where v86 shows them) its JIT's work. */
+  runs: { seconds: number; minstr: number; jit?: { compiles: number; clears: number; flushes: number; liveModulesAfter: number } }[];
   first: { seconds: number; minstr: number };
   median: { seconds: number; minstr: number };
 }
@@ -34,16 +35,29 @@ export interface GuestFigures {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
+/** What v86's JIT did between two readings (undefined where it shows nothing). */
+export function jitDelta(before: JitFigures | undefined, after: JitFigures | undefined): CommandFigure['runs'][number]['jit'] {
+  if (!before || !after) return undefined;
+  return {
+    compiles: after.compiles - before.compiles,
+    clears: after.clears - before.clears,
+    flushes: after.flushes - before.flushes,
+    liveModulesAfter: after.liveModules,
+  };
+}
+
 export async function measureCommand(guest: Guest, command: string, times: number): Promise<CommandFigure> {
   const runs: CommandFigure['runs'] = [];
   for (let i = 0; i < times; i++) {
     const instrBefore = guest.instructions();
+    const jitBefore = guest.jit();
     const started = performance.now();
     const result = await guest.exec(command, { timeoutMs: 10 * 60_000 });
     const seconds = (performance.now() - started) / 1000;
     const minstr = (guest.instructions() - instrBefore) / 1e6;
+    const jitAfter = guest.jit();
     if (result.exitCode !== 0) throw new Error(`bench command failed: ${command}\n${result.output}`);
-    runs.push({ seconds, minstr });
+    runs.push({ seconds, minstr, jit: jitDelta(jitBefore, jitAfter) });
   }
   const warm = runs.slice(1);
   return {

@@ -4,7 +4,19 @@
  */
 import { proxy, transfer, wrap, type Remote } from 'comlink';
 import v86WasmUrl from 'v86/build/v86.wasm?url';
-import type { BootProgress, BootRequest, BootResult, DiskFigures, ExecResult, GuestFault, SnapshotFigures, VmEvent, VmWorkerApi } from './vm/worker-api';
+import type {
+  BootProgress,
+  BootRequest,
+  BootResult,
+  DiskFigures,
+  ExecResult,
+  JitFigures,
+  JitSettings,
+  GuestFault,
+  SnapshotFigures,
+  VmEvent,
+  VmWorkerApi,
+} from './vm/worker-api';
 import type { HttpRequest } from './preview/http-client';
 import { startPreviewBridge } from './preview/bridge';
 import { PortWatch, type GuestPort } from './preview/port-watch.svelte';
@@ -73,6 +85,8 @@ export class VmSession {
     private readonly manifestUrl: string,
     /** The service worker's URL (previews, offline); its folder is the app's base. */
     private readonly serviceWorkerUrl?: string,
+    /** v86's JIT settings instead of Berth's (the page's `?jit=`, for benchmarks). */
+    private readonly jit?: JitSettings,
   ) {}
 
   /**
@@ -110,6 +124,7 @@ export class VmSession {
         wasmUrl: new URL(v86WasmUrl, document.baseURI).href,
         from,
         snapshot: copy,
+        jit: this.jit,
       };
       this.bootResult = await this.api.boot(copy ? transfer(request, [copy.buffer]) : request);
       if ((this.status as SessionStatus) === 'booting') {
@@ -181,6 +196,10 @@ export class VmSession {
 
   instructions(): Promise<number> {
     return this.api?.instructions() ?? Promise.resolve(0);
+  }
+
+  jitFigures(): Promise<JitFigures | undefined> {
+    return this.api?.jitFigures() ?? Promise.resolve(undefined);
   }
 
   diskFigures(): Promise<DiskFigures | undefined> {

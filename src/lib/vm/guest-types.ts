@@ -50,6 +50,15 @@ export interface BootOptions {
   timeoutMs?: number;
   /** A compressed snapshot (Guest.takeSnapshot) to resume instead of the plain saved state. */
   snapshot?: Uint8Array;
+  /** v86's JIT settings instead of Berth's (benchmarks compare them): see JitSettings. */
+  jit?: JitSettings;
+}
+
+/** v86's run-time JIT settings (its `set_jit_config`), by name: see v86-internals.ts. */
+export interface JitSettings {
+  maxPagesPerModule?: number;
+  maxExtraBasicBlocks?: number;
+  loopSafety?: number;
 }
 
 export interface SnapshotFigures {

@@ -24,10 +24,11 @@ import { parseOomKill } from '../machine-notices';
 import { splitV86State, type StateParts } from '../machine-state/v86-state';
 import type { VmManifest } from './manifest';
 import type { TcpStream } from '../preview/http-client';
-import type { BootOptions, GuestAssets, GuestEvents, GuestFault, SnapshotFigures } from './guest-types';
+import type { BootOptions, GuestAssets, GuestEvents, GuestFault, JitSettings, SnapshotFigures } from './guest-types';
 
 export type * from './guest-types';
 export type { ExecResult } from './agent-channel';
+export type { JitFigures } from './v86-internals';
 
 /** See Guest.tuneJit. */
 const JIT_MAX_PAGES_PER_MODULE = 1;
@@ -160,7 +161,7 @@ export class Guest {
     } as unknown as V86Options;
     guest = new Guest(manifest, v86Options, disk);
     if (!state) report({ step: 'starting' });
-    await guest.waitForEmulatorLoaded();
+    await guest.waitForEmulatorLoaded(options.jit);
 
     const deadline = Date.now() + (options.timeoutMs ?? 10 * 60_000);
     if (state) {
@@ -385,7 +386,7 @@ export class Guest {
     return this.agent.whenReady(timeoutMs, (reject) => this.on('fault', (fault) => reject(this.faultError(fault))));
   }
 
-  private waitForEmulatorLoaded(timeoutMs = 60_000): Promise<void> {
+  private waitForEmulatorLoaded(jit: JitSettings = {}, timeoutMs = 60_000): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`The emulator did not load within ${timeoutMs / 1000} s (its wasm could not be compiled or fetched).`)),
@@ -393,7 +394,7 @@ export class Guest {
       );
       this.emulator.add_listener('emulator-loaded', () => {
         clearTimeout(timer);
-        this.tuneJit();
+        this.tuneJit(jit);
         internals.yieldOnThisThread(this.emulator);
         internals.zeroOnlyWrittenPages(this.emulator);
         this.jitFigures = internals.countJit(this.emulator);
@@ -411,8 +412,17 @@ export class Guest {
    * pages; 9.6, 5.4, 4.5, 3.6, 3.3 s with 1 (8 and 16 pages were slower still). The setting is
    * v86's own (its `set_jit_config` export); the guest's instructions are the same.
    */
-  private tuneJit(): void {
-    internals.setJitConfig(this.emulator, internals.JIT_CONFIG.maxPagesPerModule, JIT_MAX_PAGES_PER_MODULE);
+  private tuneJit(settings: JitSettings): void {
+    const chosen: JitSettings = { maxPagesPerModule: JIT_MAX_PAGES_PER_MODULE, ...settings };
+    for (const [name, value] of Object.entries(chosen)) {
+      if (value !== undefined) internals.setJitConfig(this.emulator, internals.JIT_CONFIG[name as keyof JitSettings], value);
+    }
+  }
+
+  /** v86's JIT settings as v86 reports them. */
+  jitSettings(): JitSettings {
+    const read = (name: keyof JitSettings) => internals.jitConfig(this.emulator, internals.JIT_CONFIG[name]);
+    return { maxPagesPerModule: read('maxPagesPerModule'), maxExtraBasicBlocks: read('maxExtraBasicBlocks'), loopSafety: read('loopSafety') };
   }
 
   /** The most guest pages one of v86's compiled modules spans, as v86 reports it. */

@@ -145,7 +145,11 @@ export interface JitFigures {
   compiles: number;
   /** Modules dropped one by one (`jit_clear_func`: a page written, or its entry evicted). */
   clears: number;
-  /** Whole-cache flushes (`jit_clear_all_funcs`). */
+  /**
+   * Whole-cache clears: v86 drops every module and every page's hotness when its table has
+   * no free entry left (jit.rs, jit_analyze_and_generate → jit_clear_cache), and on a restore.
+   * Seen as more than half the table cleared before the next compile.
+   */
   flushes: number;
   /** Modules in v86's table now, of WASM_TABLE_SIZE. */
   liveModules: number;
@@ -162,15 +166,19 @@ export function countJit(emulator: V86): () => JitFigures | undefined {
   const table = target?.wm?.wasm_table;
   if (!target?.codegen_finalize || !target.jit_clear_func || !table) return () => undefined;
   const counts = { compiles: 0, clears: 0, flushes: 0 };
+  let clearsSinceCompile = 0;
   const finalize = target.codegen_finalize.bind(target);
   const clear = target.jit_clear_func.bind(target);
   const clearAll = target.jit_clear_all_funcs?.bind(target);
   target.codegen_finalize = (...args) => {
     counts.compiles++;
+    if (clearsSinceCompile > WASM_TABLE_SIZE / 2) counts.flushes++;
+    clearsSinceCompile = 0;
     finalize(...args);
   };
   target.jit_clear_func = (index) => {
     counts.clears++;
+    clearsSinceCompile++;
     clear(index);
   };
   if (clearAll) {

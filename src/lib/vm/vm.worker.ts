@@ -7,7 +7,7 @@ import { bodyTransferList, readWholeBody, streamsTransfer, type PreviewReply } f
 import { httpAssets, fetchManifest } from './browser-assets';
 import type { ChunkedDisk } from './chunked-disk';
 import { Guest } from './guest';
-import type { BootRequest, BootResult, DiskFigures, VmEvent, VmEvents, VmWorkerApi } from './worker-api';
+import type { BootRequest, BootResult, DiskFigures, JitFigures, VmEvent, VmEvents, VmWorkerApi } from './worker-api';
 
 const FLUSH_INTERVAL_MS = 8;
 
@@ -30,6 +30,7 @@ class VmWorker implements VmWorkerApi {
     const guest = await Guest.boot(manifest, assets, {
       from: request.from,
       snapshot: request.snapshot,
+      jit: request.jit,
       onProgress: (progress) => this.emit('boot-progress', progress),
     });
     this.guest = guest;
@@ -80,6 +81,10 @@ class VmWorker implements VmWorkerApi {
 
   instructions(): number {
     return this.guest?.instructions() ?? 0;
+  }
+
+  jitFigures(): JitFigures | undefined {
+    return this.guest?.jit();
   }
 
   diskFigures(): DiskFigures {

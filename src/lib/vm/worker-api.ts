@@ -2,10 +2,11 @@
  * The page ↔ VM worker boundary: one interface the worker implements and exposes with
  * comlink, and one event map for everything the VM reports. Nothing else crosses.
  */
-import type { BootProgress, GuestFault, SnapshotFigures } from './guest-types';
+import type { BootProgress, GuestFault, JitSettings, SnapshotFigures } from './guest-types';
 import type { ExecResult } from './agent-channel';
+import type { JitFigures } from './v86-internals';
 
-export type { BootProgress, ExecResult, GuestFault, ImageEntry, SnapshotFigures };
+export type { BootProgress, ExecResult, GuestFault, ImageEntry, JitFigures, JitSettings, SnapshotFigures };
 import type { ImageEntry } from './manifest';
 import type { HttpRequest } from '../preview/http-client';
 import type { PreviewReply } from '../preview/protocol';
@@ -29,6 +30,8 @@ export interface BootRequest {
   from: 'state' | 'cold';
   /** A snapshot (from takeSnapshot) to resume over the saved state; transferred. */
   snapshot?: Uint8Array;
+  /** v86's JIT settings instead of Berth's (the page's `?jit=`, for benchmarks). */
+  jit?: JitSettings;
 }
 
 export interface BootResult {
@@ -65,6 +68,8 @@ export interface VmWorkerApi {
   takeSnapshot(): Promise<{ snapshot: Uint8Array; figures: SnapshotFigures }>;
   /** Guest instructions since boot (for benchmarks). */
   instructions(): number;
+  /** v86's compiles, evictions and live modules since boot (for benchmarks; undefined if v86 hides them). */
+  jitFigures(): JitFigures | undefined;
   /** What the disk holds in the worker's memory (for benchmarks). */
   diskFigures(): DiskFigures;
 }
