@@ -6,6 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { engineAvailable, ENGINE_LABELS, openEngine, waitUntil, type EngineName, type EnginePage } from '../e2e/engines/drivers';
+import type { JitFigures } from '../src/lib/vm/worker-api';
+import { jitDelta, type CommandFigure } from './guest';
 
 export interface EngineFigures {
   engine: EngineName;
@@ -13,7 +15,7 @@ export interface EngineFigures {
   /** Why the engine was not measured (not installed), else null. */
   skipped: string | null;
   navigationToPromptSeconds?: number;
-  runs?: { seconds: number; minstr: number }[];
+  runs?: PageRun[];
   dockerRunFirstSeconds?: number;
   dockerRunMedianSeconds?: number;
   dockerRunMedianMinstr?: number;
@@ -23,6 +25,9 @@ export interface EngineFigures {
   dockerRunEfficiency?: number;
 }
 
+/** One command measured in the page: wall seconds, guest instructions, what v86's JIT did meanwhile. */
+export type PageRun = CommandFigure['runs'][number];
+
 const PORT = 4181;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
@@ -30,24 +35,28 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
  * Runs one command through the page's agent and measures it inside the page; polled, since
  * WebDriver's script timeout is shorter than a first `docker run` in some engines.
  */
-async function execInPage(page: EnginePage, command: string): Promise<{ seconds: number; minstr: number }> {
+export async function execInPage(page: EnginePage, command: string): Promise<PageRun> {
   await page.evaluate(`(() => {
     const session = window.berth.session;
     window.benchResult = null;
     (async () => {
       const before = await session.instructions();
+      const jitBefore = await session.jitFigures();
       const started = performance.now();
       const result = await session.exec(${JSON.stringify(command)}, 10 * 60000);
       const seconds = (performance.now() - started) / 1000;
-      window.benchResult = { seconds, minstr: ((await session.instructions()) - before) / 1e6, exitCode: result.exitCode, output: result.output };
+      const minstr = ((await session.instructions()) - before) / 1e6;
+      const jitAfter = await session.jitFigures();
+      window.benchResult = { seconds, minstr, jitBefore, jitAfter, exitCode: result.exitCode, output: result.output };
     })().catch((error) => (window.benchResult = { exitCode: -1, output: String(error) }));
     return true;
   })()`);
-  let result: { seconds: number; minstr: number; exitCode: number; output: string } | null = null;
+  type Done = { seconds: number; minstr: number; jitBefore?: JitFigures; jitAfter?: JitFigures; exitCode: number; output: string };
+  let result: Done | null = null;
   await waitUntil(async () => (result = await page.evaluate('window.benchResult')) !== null, 10 * 60_000, `\`${command}\` in the page`, 100);
-  const done = result!;
+  const done: Done = result!;
   if (done.exitCode !== 0) throw new Error(`${command} failed (${done.exitCode}): ${done.output}`);
-  return { seconds: done.seconds, minstr: done.minstr };
+  return { seconds: done.seconds, minstr: done.minstr, jit: jitDelta(done.jitBefore, done.jitAfter) };
 }
 
 async function measureEngine(engine: EngineName, url: string, log: (line: string) => void): Promise<EngineFigures> {
@@ -56,10 +65,7 @@ async function measureEngine(engine: EngineName, url: string, log: (line: string
   log(`engines: ${figures.label}…`);
   const page = await openEngine(engine, { width: 1280, height: 800 });
   try {
-    const started = Date.now();
-    await page.goto(url);
-    await waitUntil(async () => (await page.evaluate('window.berth?.session.status ?? null')) === 'ready', 5 * 60_000, 'the machine to be ready', 50);
-    figures.navigationToPromptSeconds = (Date.now() - started) / 1000;
+    figures.navigationToPromptSeconds = await openReadyPage(page, url);
     const runs = [];
     for (let i = 0; i < 6; i++) runs.push(await execInPage(page, 'docker run --rm debian true'));
     const ps = [];
@@ -81,6 +87,15 @@ async function measureEngine(engine: EngineName, url: string, log: (line: string
 }
 
 export async function measureEngines(log: (line: string) => void, engines: EngineName[] = ['chromium', 'firefox', 'webkit']): Promise<EngineFigures[]> {
+  return withPreviewServer(async (url) => {
+    const figures = [];
+    for (const engine of engines) figures.push(await measureEngine(engine, url, log));
+    return figures;
+  });
+}
+
+/** Serves dist/ with `vite preview` on loopback while `use` runs, with the site's URL. */
+export async function withPreviewServer<T>(use: (url: string) => Promise<T>): Promise<T> {
   const server: ChildProcess = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(PORT), '--strictPort'], {
     stdio: 'ignore',
     detached: true,
@@ -88,10 +103,16 @@ export async function measureEngines(log: (line: string) => void, engines: Engin
   const url = `http://127.0.0.1:${PORT}/`;
   try {
     await waitUntil(async () => (await fetch(url).catch(() => undefined))?.ok ?? false, 60_000, 'vite preview');
-    const figures = [];
-    for (const engine of engines) figures.push(await measureEngine(engine, url, log));
-    return figures;
+    return await use(url);
   } finally {
     process.kill(-server.pid!);
   }
+}
+
+/** Opens the page and waits until its machine is ready; resolves with the seconds that took. */
+export async function openReadyPage(page: EnginePage, url: string): Promise<number> {
+  const started = Date.now();
+  await page.goto(url);
+  await waitUntil(async () => (await page.evaluate('window.berth?.session.status ?? null')) === 'ready', 5 * 60_000, 'the machine to be ready', 50);
+  return (Date.now() - started) / 1000;
 }

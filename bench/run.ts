@@ -11,6 +11,8 @@
  *   --no-engines             leave out the other engines
  *   --only-busy-boot         cold boots on an idle machine and beside 2 busy processes (-busy-boot.json)
  *   --only-soak [--minutes N] an hour (or N minutes) of typed commands in Chromium (-soak.json)
+ *   --only-jit [--jit-variants 'a=1;b=2'] [--engines chromium,firefox]
+ *                            v86's JIT settings side by side in the page (-jit.json)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,8 @@ import { generatedTables, PERFORMANCE_DOC, withGeneratedTables } from './report'
 import { measureGuest, measureRunBreakdownAlone, type CommandFigure, type RunBreakdown } from './guest';
 import { measureColdBoot, type ColdBootFigures } from './busy-boot';
 import { measureEngines, type EngineFigures } from './engines';
+import { measureJit } from './jit';
+import type { EngineName } from '../e2e/engines/drivers';
 import { measureSoak, type SoakFigures } from './soak';
 import { measureLessonWalk } from './lessons';
 import { measurePage, measureSnapshotOnly, type PageFigures } from './page';
@@ -69,6 +73,13 @@ if (process.argv.includes('--only-busy-boot')) {
   for (const [k, v] of coldBootRows(boots)) console.log(`${k}: ${v}`);
   writeResults({ 'busy-boot': { boots } });
   process.exit(boots.every((b) => b.passed) ? 0 : 1);
+}
+// `--only-jit`: v86's JIT settings side by side, in Chromium and Firefox ESR.
+if (process.argv.includes('--only-jit')) {
+  const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+  const jit = await measureJit(log, flag('--jit-variants')?.split(';'), flag('--engines')?.split(',') as EngineName[] | undefined);
+  writeResults({ jit: { variants: jit } });
+  process.exit(0);
 }
 // `--only-soak`: an hour of a learner's session, sampled every minute.
 if (process.argv.includes('--only-soak')) {
