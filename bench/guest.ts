@@ -11,7 +11,7 @@ import { flaskApp, flaskDockerfile, writeFileCommand } from '../tests/workspace-
 export interface CommandFigure {
   command: string;
   /** Each run's wall time, guest instructions and (where v86 shows them) its JIT's work. */
-  runs: { seconds: number; minstr: number; jit?: { compiles: number; clears: number; flushes: number; liveModulesAfter: number } }[];
+  runs: { seconds: number; minstr: number; jit?: { compiles: number; clears: number; flushes: number; evictions: number; liveModulesAfter: number } }[];
   first: { seconds: number; minstr: number };
   median: { seconds: number; minstr: number };
 }
@@ -42,6 +42,7 @@ export function jitDelta(before: JitFigures | undefined, after: JitFigures | und
     compiles: after.compiles - before.compiles,
     clears: after.clears - before.clears,
     flushes: after.flushes - before.flushes,
+    evictions: (after.evictions ?? 0) - (before.evictions ?? 0),
     liveModulesAfter: after.liveModules,
   };
 }

@@ -1,8 +1,8 @@
 /**
  * v86's JIT in the page (`npm run bench -- --only-jit`): Chromium and Firefox ESR with their
  * defaults, one fresh page per JIT setting, all in one run. In each page, after the prompt,
- * 20 s of nothing (a learner reading the lesson), then `docker run --rm debian true` six
- * times, `docker ps` four times and the shell loop three times; each run with what v86's JIT
+ * 20 s of nothing (a learner reading the lesson), then `docker run --rm debian true` ten
+ * times (enough to see v86's table fill and flush), `docker ps` four times and the shell loop three times; each run with what v86's JIT
  * did meanwhile (modules compiled, cleared, whole-cache flushes, live modules after).
  *
  *   --jit-variants 'maxPagesPerModule=1;maxPagesPerModule=3'   the settings to compare
@@ -23,15 +23,16 @@ export interface JitVariantFigures {
   dockerRun: PageRun[];
   dockerPs: PageRun[];
   shellLoopMips: number;
-  /** The first `docker run` after the idle wait ÷ the median of the other five. */
+  /** The first `docker run` after the idle wait ÷ the median of the others. */
   firstToWarm: number;
   /** Warm `docker run` M instructions per second ÷ the shell loop's MIPS, in the same page. */
   efficiency: number;
-  /** Whole-cache flushes during the six runs. */
+  /** Whole-cache flushes during the runs. */
   flushes: number;
 }
 
 const IDLE_SECONDS = 20;
+const DOCKER_RUNS = 10;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 export async function measureJit(
@@ -58,7 +59,7 @@ export async function measureJit(
           await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
           const idleSeconds = (Date.now() - idleStarted) / 1000;
           const dockerRun: PageRun[] = [];
-          for (let i = 0; i < 6; i++) dockerRun.push(await execInPage(page, 'docker run --rm debian true'));
+          for (let i = 0; i < DOCKER_RUNS; i++) dockerRun.push(await execInPage(page, 'docker run --rm debian true'));
           const dockerPs: PageRun[] = [];
           for (let i = 0; i < 4; i++) dockerPs.push(await execInPage(page, 'docker ps'));
           const loops: PageRun[] = [];

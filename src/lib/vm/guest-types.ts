@@ -59,6 +59,8 @@ export interface JitSettings {
   maxPagesPerModule?: number;
   maxExtraBasicBlocks?: number;
   loopSafety?: number;
+  /** Berth's, not v86's: drop this share of compiled pages before v86's table fills (v86-internals.ts, watchJit). */
+  evictPercent?: number;
 }
 
 export interface SnapshotFigures {

@@ -32,6 +32,8 @@ export type { JitFigures } from './v86-internals';
 
 /** See Guest.tuneJit. */
 const JIT_MAX_PAGES_PER_MODULE = 1;
+/** See v86-internals.ts, watchJit (0: v86's own flush of the whole cache). */
+const JIT_EVICT_PERCENT = 0;
 
 /** A snapshot cannot unpack to more than this: the largest state a 512 MiB guest makes, with room. */
 const SNAPSHOT_LIMIT_BYTES = 1.5 * 2 ** 30;
@@ -397,7 +399,7 @@ export class Guest {
         this.tuneJit(jit);
         internals.yieldOnThisThread(this.emulator);
         internals.zeroOnlyWrittenPages(this.emulator);
-        this.jitFigures = internals.countJit(this.emulator);
+        this.jitFigures = internals.watchJit(this.emulator, { evictPercent: jit.evictPercent ?? JIT_EVICT_PERCENT });
         resolve();
       });
     });
@@ -413,15 +415,16 @@ export class Guest {
    * v86's own (its `set_jit_config` export); the guest's instructions are the same.
    */
   private tuneJit(settings: JitSettings): void {
-    const chosen: JitSettings = { maxPagesPerModule: JIT_MAX_PAGES_PER_MODULE, ...settings };
+    const { evictPercent: _, ...v86Settings } = settings;
+    const chosen: JitSettings = { maxPagesPerModule: JIT_MAX_PAGES_PER_MODULE, ...v86Settings };
     for (const [name, value] of Object.entries(chosen)) {
-      if (value !== undefined) internals.setJitConfig(this.emulator, internals.JIT_CONFIG[name as keyof JitSettings], value);
+      if (value !== undefined) internals.setJitConfig(this.emulator, internals.JIT_CONFIG[name as keyof typeof internals.JIT_CONFIG], value);
     }
   }
 
   /** v86's JIT settings as v86 reports them. */
   jitSettings(): JitSettings {
-    const read = (name: keyof JitSettings) => internals.jitConfig(this.emulator, internals.JIT_CONFIG[name]);
+    const read = (name: keyof typeof internals.JIT_CONFIG) => internals.jitConfig(this.emulator, internals.JIT_CONFIG[name]);
     return { maxPagesPerModule: read('maxPagesPerModule'), maxExtraBasicBlocks: read('maxExtraBasicBlocks'), loopSafety: read('loopSafety') };
   }
 

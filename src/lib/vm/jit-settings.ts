@@ -1,7 +1,7 @@
 /** v86's run-time JIT settings by name, as a bench flag or the page's `?jit=` gives them. */
 import type { JitSettings } from './guest-types';
 
-const NAMES = ['maxPagesPerModule', 'maxExtraBasicBlocks', 'loopSafety'] as const satisfies readonly (keyof JitSettings)[];
+const NAMES = ['maxPagesPerModule', 'maxExtraBasicBlocks', 'loopSafety', 'evictPercent'] as const satisfies readonly (keyof JitSettings)[];
 
 /** "maxPagesPerModule=3,maxExtraBasicBlocks=100" → settings; throws on a name or value v86 does not take. */
 export function parseJitSettings(text: string): JitSettings {

@@ -33,6 +33,8 @@ interface V86Cpu {
 interface JitExports {
   set_jit_config?(index: number, value: number): void;
   get_jit_config?(index: number): number;
+  /** Drops a physical page's compiled code and hotness, as a write to it does (jit.rs). */
+  jit_dirty_page?(page: number): void;
 }
 
 /** The part of v86's virtio balloon (src/virtio_balloon.js) free-page hinting uses. */
@@ -153,37 +155,74 @@ export interface JitFigures {
   flushes: number;
   /** Modules in v86's table now, of WASM_TABLE_SIZE. */
   liveModules: number;
+  /** Times Berth dropped a share of the compiled pages before v86's table was full (watchJit). */
+  evictions: number;
 }
+
+/** When live modules reach this, evictBeforeFlush frees some before v86 would flush them all. */
+const EVICT_AT = WASM_TABLE_SIZE - 20;
 
 /**
  * Counts v86's compiles and evictions from now on. Its release build reports none of this
  * (`jit_get_wasm_table_index_free_list_count` is a constant 0 there), but its wasm calls
  * `cpu.codegen_finalize` and `cpu.jit_clear_func` through the CPU object, so wrapping them
  * counts every one; the table's live entries are read directly.
+ *
+ * With `evictPercent` > 0 it also manages the table's fill: v86 compiles a page once 200,000
+ * of its instructions ran interpreted and, when its table of 900 modules has no free entry,
+ * drops every module and every page's hotness at once (jit.rs, jit_clear_cache), so all code
+ * runs interpreted again. Docker's working set is larger than the table (measured: the first
+ * flush after 8 `docker run`s, the next two runs ~1.7× slower). Instead, when the table is
+ * nearly full, this drops that share of the compiled pages, chosen at random, the way a
+ * write to them would (v86's own `jit_dirty_page`); the rest stay compiled.
  */
-export function countJit(emulator: V86): () => JitFigures | undefined {
+export function watchJit(emulator: V86, { evictPercent = 0 } = {}): () => JitFigures | undefined {
   const target = cpu(emulator);
   const table = target?.wm?.wasm_table;
+  const exports = target?.wm?.exports;
   if (!target?.codegen_finalize || !target.jit_clear_func || !table) return () => undefined;
-  const counts = { compiles: 0, clears: 0, flushes: 0 };
+  const counts = { compiles: 0, clears: 0, flushes: 0, evictions: 0 };
   let clearsSinceCompile = 0;
+  /** Which physical page each live table entry's code came from. */
+  const pageOf = new Map<number, number>();
+  let evictionQueued = false;
+  const evict = () => {
+    evictionQueued = false;
+    const pages = [...new Set(pageOf.values())];
+    const share = Math.ceil((pages.length * evictPercent) / 100);
+    for (let i = 0; i < share; i++) {
+      const pick = i + Math.floor(Math.random() * (pages.length - i));
+      [pages[i], pages[pick]] = [pages[pick], pages[i]];
+      exports!.jit_dirty_page!(pages[i]);
+    }
+    counts.evictions++;
+  };
   const finalize = target.codegen_finalize.bind(target);
   const clear = target.jit_clear_func.bind(target);
   const clearAll = target.jit_clear_all_funcs?.bind(target);
-  target.codegen_finalize = (...args) => {
+  target.codegen_finalize = (index, start, ...rest) => {
     counts.compiles++;
     if (clearsSinceCompile > WASM_TABLE_SIZE / 2) counts.flushes++;
     clearsSinceCompile = 0;
-    finalize(...args);
+    pageOf.set(index, (start >>> 0) >>> 12);
+    finalize(index, start, ...rest);
+    // Not from here: v86 is inside its compiler (it holds its JIT state), so the eviction
+    // runs once this slice of guest time has returned to JavaScript.
+    if (evictPercent > 0 && exports?.jit_dirty_page && pageOf.size >= EVICT_AT && !evictionQueued) {
+      evictionQueued = true;
+      queueMicrotask(evict);
+    }
   };
   target.jit_clear_func = (index) => {
     counts.clears++;
     clearsSinceCompile++;
+    pageOf.delete(index);
     clear(index);
   };
   if (clearAll) {
     target.jit_clear_all_funcs = () => {
       counts.flushes++;
+      pageOf.clear();
       clearAll();
     };
   }
