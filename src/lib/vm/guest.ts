@@ -13,6 +13,7 @@ import { AgentChannel, type ExecResult } from './agent-channel';
 import { ChunkedDisk } from './chunked-disk';
 import { ConsoleInput } from './console-input';
 import { waitForDocker } from './docker-ready';
+import { BERTH_JIT_SETTINGS } from './jit-settings';
 import { tcpStreamOf } from './guest-tcp';
 import { InstructionCounter } from './instruction-counter';
 import { bufferOf, releaseBuffer } from './host-memory';
@@ -29,11 +30,6 @@ import type { BootOptions, GuestAssets, GuestEvents, GuestFault, JitSettings, Sn
 export type * from './guest-types';
 export type { ExecResult } from './agent-channel';
 export type { JitFigures } from './v86-internals';
-
-/** See Guest.tuneJit. */
-const JIT_MAX_PAGES_PER_MODULE = 1;
-/** See v86-internals.ts, watchJit (0: v86's own flush of the whole cache). */
-const JIT_EVICT_PERCENT = 0;
 
 /** A snapshot cannot unpack to more than this: the largest state a 512 MiB guest makes, with room. */
 const SNAPSHOT_LIMIT_BYTES = 1.5 * 2 ** 30;
@@ -399,24 +395,17 @@ export class Guest {
         this.tuneJit(jit);
         internals.yieldOnThisThread(this.emulator);
         internals.zeroOnlyWrittenPages(this.emulator);
-        this.jitFigures = internals.watchJit(this.emulator, { evictPercent: jit.evictPercent ?? JIT_EVICT_PERCENT });
+        this.jitFigures = internals.watchJit(this.emulator, { evictPercent: jit.evictPercent ?? BERTH_JIT_SETTINGS.evictPercent });
         resolve();
       });
     });
   }
 
-  /**
-   * v86 compiles hot guest code into wasm modules of up to 3 pages each (its default), in a
-   * table of 900 modules. A `docker run` touches more code than that table holds (it is full
-   * after the first run), so modules are evicted and compiled again all the time; one-page
-   * modules compile sooner and evict less. Measured under Node, the same 7 runs of
-   * `docker run --rm debian true` in a fresh guest each: 16.5, 9.9, 7.1, 5.2, 4.5 s with 3
-   * pages; 9.6, 5.4, 4.5, 3.6, 3.3 s with 1 (8 and 16 pages were slower still). The setting is
-   * v86's own (its `set_jit_config` export); the guest's instructions are the same.
-   */
+  /** v86's JIT settings: Berth's (jit-settings.ts, with why), then the caller's. */
   private tuneJit(settings: JitSettings): void {
     const { evictPercent: _, ...v86Settings } = settings;
-    const chosen: JitSettings = { maxPagesPerModule: JIT_MAX_PAGES_PER_MODULE, ...v86Settings };
+    const { evictPercent: __, ...berth } = BERTH_JIT_SETTINGS;
+    const chosen: JitSettings = { ...berth, ...v86Settings };
     for (const [name, value] of Object.entries(chosen)) {
       if (value !== undefined) internals.setJitConfig(this.emulator, internals.JIT_CONFIG[name as keyof typeof internals.JIT_CONFIG], value);
     }
