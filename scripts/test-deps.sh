@@ -16,6 +16,11 @@ if [ ${#browsers[@]} -gt 0 ]; then
   as_root apt-get update -qq || echo "test-deps: apt-get update reported errors (continuing)"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${browsers[@]}" >/dev/null
 fi
+# The --pull tests run a real Registry v2 server: Debian's docker-registry on loopback.
+if [ ! -x /usr/bin/docker-registry ]; then
+  echo "test-deps: installing docker-registry for the --pull tests"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null || { as_root apt-get update -qq || true; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null; }
+fi
 # The offline tests serve dist/ with Python's http.server and make a second build's state
 # with zstd.
 for tool in python3 zstd; do
