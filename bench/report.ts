@@ -8,47 +8,15 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CommandFigure } from './guest';
+import type { PageFigures } from './page';
 
 export const RESULTS_DIR = join(import.meta.dirname, 'results');
 export const PERFORMANCE_DOC = join(import.meta.dirname, '..', 'docs', 'performance.md');
 
-interface Figure {
-  seconds: number;
-  minstr: number;
-}
-interface CommandSeries {
-  command: string;
-  first: Figure;
-  median: Figure;
-}
-interface PageResult {
-  measuredAt: string;
-  navigationToPromptSeconds: number;
-  bytesBeforePrompt: number;
-  shellLoopMips: number;
-  commands: CommandSeries[];
-  speed: {
-    nginx: CommandSeries;
-    flaskBuildCold: Figure;
-    flaskRebuild: CommandSeries;
-    tabResidentMiB: number;
-    tabResidentAfterPromptMiB?: number;
-    tabResidentPeakMiB?: number;
-  };
-  preview: { smallPageFirstMs: number; smallPageMedianMs: number; fiveMbSeconds: number; fiveMbMibPerSecond: number };
-  snapshot: {
-    storedBytes: number;
-    storedPages: number;
-    nonzeroPages: number;
-    saveSeconds: number;
-    restoreSeconds: number;
-    resumeApplySeconds: number;
-    freshStartSeconds: number;
-    firstDockerPsSeconds: number;
-    freshFirstDockerPsSeconds: number;
-  };
-  offline: { fullOfflineBytes: number; makeAvailableSeconds: number; warmNavigationSeconds: number; offlineNavigationSeconds: number };
-}
+type CommandSeries = Pick<CommandFigure, 'command' | 'first' | 'median'>;
+/** A page run as bench/run.ts wrote it (older runs lack the memory samples after the prompt). */
+type PageResult = PageFigures & { measuredAt: string };
 interface EnginesResult {
   measuredAt: string;
   engines: {
