@@ -13,6 +13,8 @@
  *   --only-soak [--minutes N] an hour (or N minutes) of typed commands in Chromium (-soak.json)
  *   --only-jit [--jit-variants 'a=1;b=2'] [--engines chromium,firefox]
  *                            v86's JIT settings side by side in the page (-jit.json)
+ *   --only-builds --vm-dirs A,B [--rounds N]
+ *                            two guest builds side by side under Node (-builds.json)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +23,7 @@ import { generatedTables, PERFORMANCE_DOC, withGeneratedTables } from './report'
 import { measureGuest, measureRunBreakdownAlone, type CommandFigure, type RunBreakdown } from './guest';
 import { measureColdBoot, type ColdBootFigures } from './busy-boot';
 import { measureEngines, type EngineFigures } from './engines';
+import { measureBuilds } from './builds';
 import { measureJit } from './jit';
 import type { EngineName } from '../e2e/engines/drivers';
 import { measureSoak, type SoakFigures } from './soak';
@@ -79,6 +82,17 @@ if (process.argv.includes('--only-jit')) {
   const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
   const jit = await measureJit(log, flag('--jit-variants')?.split(';'), flag('--engines')?.split(',') as EngineName[] | undefined);
   writeResults({ jit: { variants: jit } });
+  process.exit(0);
+}
+// `--only-builds`: guest builds side by side, to keep or drop a change to the guest.
+if (process.argv.includes('--only-builds')) {
+  const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+  const builds = await measureBuilds(log, (flag('--vm-dirs') ?? '').split(',').filter(Boolean), Number(flag('--rounds') ?? 2));
+  for (const [i, row] of builds[0].summary.entries()) {
+    const cells = builds.map((b) => `${b.summary[i].medianMinstr.toFixed(1)} M, ${s(b.summary[i].medianSeconds)} (first ${s(b.summary[i].firstSeconds)})`);
+    console.log(`${row.command}: ${cells.join(' | ')}`);
+  }
+  writeResults({ builds: { builds } });
   process.exit(0);
 }
 // `--only-soak`: an hour of a learner's session, sampled every minute.

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The docker CLI and dockerd, built from Debian's own source package of exactly the
+# docker.io version the guest's root filesystem installed, as Debian builds them except
+# for what the guest pays for:
+#   - position-dependent, not PIE: Debian builds both as PIE. On i386 a PIE binary reaches
+#     every global through a register set up by a call, and ld.so applies the CLI's 148,299
+#     relative relocations (16 MB of .data.rel.ro made private) at every start; the guest
+#     starts the CLI for every command it runs.
+#   - without cgo (so static, no ld.so): the only cgo parts are the CLI's pkcs11 support
+#     (hardware keys for `docker trust`) and dockerd's journald log driver; neither works
+#     in the guest (no hardware key, no journald).
+# The Go toolchain and the Go libraries are Debian's build dependencies of that package,
+# installed on the host (`apt-get build-dep`); the sources come through the host's own
+# apt mirror. Cross-compiled for 386 on the host: pure Go needs no i386 toolchain.
+# Input: $1 = the docker.io package version (from the root filesystem's package list).
+# Output: $OUT/docker, $OUT/dockerd, $OUT/build-info.txt
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+version="$1"; OUT="$2"
+here="$VM_IMAGES_DIR/docker"
+version=${version%+b[0-9]*}      # a binNMU (+b6) is a rebuild of the same source
+upstream=${version%%-*}          # 20.10.24+dfsg1
+release=${upstream%%+*}          # 20.10.24
+
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+# apt with the host's own sources plus their deb-src twins, in a private state folder so
+# the host's package lists are left as they are.
+mkdir -p "$work/apt/parts" "$work/apt/lists/partial"
+{
+  mirror=$(debian_mirror); security=$(debian_security_mirror)
+  for kind in deb deb-src; do
+    printf '%s [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s bookworm main\n' "$kind" "$mirror"
+    printf '%s [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s bookworm-updates main\n' "$kind" "$mirror"
+    [ -z "$security" ] || printf '%s [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s bookworm-security main\n' "$kind" "$security"
+  done
+} > "$work/apt/sources.list"
+apt_opts=(-o "Dir::Etc::SourceList=$work/apt/sources.list" -o "Dir::Etc::SourceParts=$work/apt/parts"
+  -o "Dir::State::Lists=$work/apt/lists" -o DPkg::Lock::Timeout=600)
+# The security suite's index sometimes fails its size check; the rest is usable.
+apt-get "${apt_opts[@]}" update -qq || log "docker: warning: apt-get update reported errors (continuing)"
+log "docker: Debian's build dependencies of docker.io $version (Go and its libraries, on the host)"
+DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" build-dep -y -qq --arch-only "docker.io=$version" >/dev/null
+(cd "$work" && apt-get "${apt_opts[@]}" source -qq --download-only "docker.io=$version" >/dev/null 2>&1) ||
+  die "docker: could not fetch the source of docker.io $version from the host's apt mirror"
+# dpkg-source checks the .dsc's checksums (apt checked the .dsc against the signed index)
+# and applies Debian's patches.
+# (Its warning that it cannot check the .dsc's own signature, without debian-keyring, is
+# dropped: apt has checked that the .dsc is the one Debian's signed index names.)
+dpkg-source -x "$work"/docker.io_*.dsc "$work/src" 2> >(grep -v 'cannot verify inline signature' >&2) >/dev/null
+
+# Debian's GOPATH layout (debian/rules): the four components under their import paths, the
+# CLI's own vendor tree, everything else from Debian's golang-*-dev packages.
+gopath="$work/gopath"
+for component in cli:github.com/docker/cli engine:github.com/docker/docker \
+  libnetwork:github.com/docker/libnetwork swarmkit:github.com/docker/swarmkit; do
+  mkdir -p "$gopath/src/$(dirname "${component#*:}")"
+  mv "$work/src/${component%%:*}" "$gopath/src/${component#*:}"
+done
+for patch in "$here"/patches/*.patch; do
+  [ -e "$patch" ] || continue
+  log "docker: applying $(basename "$patch")"
+  patch -d "$gopath/src/github.com/docker" -p1 --forward --quiet < "$patch"
+done
+
+# The same version stamps as Debian's binaries (debian/rules and hack/make.sh): the
+# commits from Debian's helper tables, the build time from the changelog's date.
+cli_commit=$(awk -F ': ' -v v="$release" '$1 == v {print $2}' "$work/src/debian/helpers/cli-gitcommits")
+engine_commit=$(awk -F ': ' -v v="$release" '$1 == v {print $2}' "$work/src/debian/helpers/engine-gitcommits")
+[ -n "$cli_commit" ] && [ -n "$engine_commit" ] || die "docker: no git commits for $release in Debian's helper tables"
+epoch=$(dpkg-parsechangelog -l "$work/src/debian/changelog" -S Timestamp)
+cli_time=$(date -u -d "@$epoch" +"%Y-%m-%dT%H:%M:%SZ")
+engine_time=$(date -u -d "@$epoch" --rfc-3339 ns | sed -e 's/ /T/')
+
+export GOPATH="$gopath:/usr/share/gocode" GO111MODULE=off GOPROXY=off GOFLAGS= \
+  GOOS=linux GOARCH=386 GO386=sse2 CGO_ENABLED=0 GOCACHE="$work/go-build"
+cli=github.com/docker/cli
+(cd "$gopath/src/$cli" && go build -trimpath -o "$OUT/docker" \
+  -ldflags "-s -w -X $cli/cli/version.Version=$upstream -X $cli/cli/version.GitCommit=$cli_commit -X $cli/cli/version.BuildTime=$cli_time" \
+  ./cmd/docker)
+engine=github.com/docker/docker
+# Debian's engine tags (apparmor seccomp) and upstream's static ones (netgo osusergo
+# static_build); the graph drivers that need cgo are left out (the guest uses overlay2).
+(cd "$gopath/src/$engine" && go build -trimpath -o "$OUT/dockerd" \
+  -tags "netgo osusergo static_build apparmor seccomp exclude_graphdriver_devicemapper exclude_graphdriver_btrfs" \
+  -ldflags "-s -w -X $engine/dockerversion.Version=$upstream -X $engine/dockerversion.GitCommit=$engine_commit -X $engine/dockerversion.BuildTime=$engine_time -X $engine/dockerversion.IAmStatic=true -X $engine/dockerversion.ProductName=docker" \
+  ./cmd/dockerd)
+{
+  echo "docker.io $version from Debian's source package, built by vm-images/docker/build.sh"
+  echo "$(go version | cut -d' ' -f3), cross-compiled for linux/386, CGO_ENABLED=0, not PIE"
+  ls "$here"/patches/*.patch 2>/dev/null | xargs -rn1 basename | sed 's/^/patch: /'
+} > "$OUT/build-info.txt"
+log "docker: $(du -h "$OUT/docker" | cut -f1) docker, $(du -h "$OUT/dockerd" | cut -f1) dockerd ($(go version | cut -d' ' -f3))"
