@@ -9,6 +9,8 @@
 #   - without cgo (so static, no ld.so): the only cgo parts are the CLI's pkcs11 support
 #     (hardware keys for `docker trust`) and dockerd's journald log driver; neither works
 #     in the guest (no hardware key, no journald).
+#   - the patches in ./patches, each with its reason and measurement at its top (the CLI
+#     without its Kubernetes client libraries: half of every command's start).
 # The Go toolchain and the Go libraries are Debian's build dependencies of that package,
 # installed on the host (`apt-get build-dep`); the sources come through the host's own
 # apt mirror. Cross-compiled for 386 on the host: pure Go needs no i386 toolchain.
