@@ -7,8 +7,9 @@
 #     relative relocations (16 MB of .data.rel.ro made private) at every start; the guest
 #     starts the CLI for every command it runs.
 #   - without cgo (so static, no ld.so): the only cgo parts are the CLI's pkcs11 support
-#     (hardware keys for `docker trust`) and dockerd's journald log driver; neither works
-#     in the guest (no hardware key, no journald).
+#     (hardware keys for `docker trust`) and, in dockerd, the journald log driver, XFS
+#     project quotas and the btrfs and devicemapper storage drivers; none can work in the
+#     guest (no hardware key, no journald, overlay2 on ext4).
 #   - the patches in ./patches, each with its reason and measurement at its top (the CLI
 #     without its Kubernetes client libraries: half of every command's start).
 # The Go toolchain and the Go libraries are Debian's build dependencies of that package,
