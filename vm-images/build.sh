@@ -83,8 +83,13 @@ rootfs_dir=$(run_step rootfs "$rootfs_hash" bash "$VM_IMAGES_DIR/rootfs/build.sh
 # (see docker/build.sh for why); the disk puts them over Debian's binaries.
 docker_version=$(awk -F'\t' '$1 == "docker.io" {print $2}' "$rootfs_dir/packages.tsv")
 [ -n "$docker_version" ] || die "the root filesystem has no docker.io package"
-docker_hash=$(HASH_EXTRA="docker.io=$docker_version" hash_inputs "$VM_IMAGES_DIR/docker" "$VM_IMAGES_DIR/lib.sh")
+docker_hash=$(HASH_EXTRA="docker.io=$docker_version" hash_inputs "$VM_IMAGES_DIR/docker" "$VM_IMAGES_DIR/lib.sh" "$VM_IMAGES_DIR/debian-source.sh")
 docker_dir=$(run_step docker "$docker_hash" bash "$VM_IMAGES_DIR/docker/build.sh" "$docker_version")
+# The same for crun, Docker's runtime, as one static binary (see crun/build.sh).
+crun_version=$(awk -F'\t' '$1 == "crun" {print $2}' "$rootfs_dir/packages.tsv")
+[ -n "$crun_version" ] || die "the root filesystem has no crun package"
+crun_hash=$(HASH_EXTRA="crun=$crun_version" hash_inputs "$VM_IMAGES_DIR/crun" "$VM_IMAGES_DIR/lib.sh" "$VM_IMAGES_DIR/debian-source.sh")
+crun_dir=$(run_step crun "$crun_hash" bash "$VM_IMAGES_DIR/crun/build.sh" "$crun_version")
 
 kernel_hash=$(HASH_EXTRA="$rootfs_hash" hash_inputs "$VM_IMAGES_DIR/initramfs")
 kernel_dir=$(run_step kernel "$kernel_hash" bash "$VM_IMAGES_DIR/initramfs/build.sh" "$rootfs_dir/rootfs.tar")
@@ -121,14 +126,14 @@ build_registry() {
 }
 registry_dir=$(run_step registry "$registry_hash" build_registry)
 
-disk_hash=$(HASH_EXTRA="$rootfs_hash $docker_hash $kernel_hash $archive_hash $registry_hash" hash_inputs \
+disk_hash=$(HASH_EXTRA="$rootfs_hash $docker_hash $crun_hash $kernel_hash $archive_hash $registry_hash" hash_inputs \
   "$VM_IMAGES_DIR/disk" "$VM_IMAGES_DIR/rootfs/overlay" "$VM_IMAGES_DIR/emulator.json" "$VM_IMAGES_DIR/tools/provision.ts")
 bios=/usr/share/seabios/bios-256k.bin
 vga_bios=/usr/share/seabios/vgabios-stdvga.bin
 # Steps of several commands chain them with &&: run_step calls them inside an `if`, where
 # errexit does not apply.
 build_disk() {
-  bash "$VM_IMAGES_DIR/disk/build.sh" "$rootfs_dir/rootfs.tar" "$kver" "$registry_dir/store" "$docker_dir" "$1" &&
+  bash "$VM_IMAGES_DIR/disk/build.sh" "$rootfs_dir/rootfs.tar" "$kver" "$registry_dir/store" "$docker_dir" "$crun_dir" "$1" &&
   "${TSX[@]}" "$VM_IMAGES_DIR/tools/provision.ts" --disk "$1/disk.img" --images "$archive_dir/images.tar" \
     --kernel "$kernel_dir/vmlinuz" --initrd "$kernel_dir/initrd.img" --bios "$bios" --vga-bios "$vga_bios" \
     --catalog "$1/catalog.json" --layer-digests "$registry_dir/layer-digests.json" --image-dirs "$(IFS=,; echo "${preloaded_dirs[*]} ${registry_dirs[*]}" | tr ' ' ,)"

@@ -3,11 +3,12 @@
 # modules pruned to what the guest uses, the overlay (init, agent, Docker settings)
 # on top, as a sparse raw ext4 image.
 # Input: $1 = rootfs.tar, $2 = kernel version, $3 = the guest registry's storage tree,
-# $4 = the docker step's folder (docker and dockerd rebuilt from Debian's source).
+# $4 = the docker step's folder (docker and dockerd rebuilt from Debian's source), $5 = the
+# crun step's (crun, the same, static).
 # Output: $OUT/disk.img
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
-ROOTFS_TAR="$1"; KVER="$2"; REGISTRY_STORE="$3"; DOCKER_BUILD="$4"; OUT="$5"
+ROOTFS_TAR="$1"; KVER="$2"; REGISTRY_STORE="$3"; DOCKER_BUILD="$4"; CRUN_BUILD="$5"; OUT="$6"
 DISK_SIZE="${BERTH_DISK_SIZE:-4G}"
 
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -27,11 +28,13 @@ chroot "$root" /sbin/depmod "$KVER"
 # initramfs-tools came in as the kernel package's dependency; the guest boots without it.
 rm -rf "$root"/var/lib/initramfs-tools "$root"/var/cache/debconf/*-old "$root"/var/log/*.log
 cp -a "$VM_IMAGES_DIR/rootfs/overlay/." "$root/"
-# Debian's docker.io package stays installed (its files, scripts and dpkg's record); only
-# its two Go binaries are replaced by the same source built position-dependent and static.
+# Debian's docker.io and crun packages stay installed (their files, scripts and dpkg's
+# record); only their programs are replaced by the same sources built static and
+# position-dependent (docker/build.sh and crun/build.sh say why).
 install -m 0755 "$DOCKER_BUILD/docker" "$root/usr/bin/docker"
 install -m 0755 "$DOCKER_BUILD/dockerd" "$root/usr/sbin/dockerd"
-install -m 0644 "$DOCKER_BUILD/build-info.txt" "$root/etc/berth/docker-build-info.txt"
+install -m 0755 "$CRUN_BUILD/crun" "$root/usr/bin/crun"
+cat "$DOCKER_BUILD/build-info.txt" "$CRUN_BUILD/build-info.txt" > "$root/etc/berth/rebuilt-from-source.txt"
 # dockerd's set-ipv6 re-exec done in process (see the source); no libc, so the host's gcc
 # in 32-bit mode builds it without an i386 toolchain.
 mkdir -p "$root/usr/local/lib/berth"

@@ -19,6 +19,7 @@
 # Output: $OUT/docker, $OUT/dockerd, $OUT/build-info.txt
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../debian-source.sh"
 version="$1"; OUT="$2"
 here="$VM_IMAGES_DIR/docker"
 version=${version%+b[0-9]*}      # a binNMU (+b6) is a rebuild of the same source
@@ -26,30 +27,11 @@ upstream=${version%%-*}          # 20.10.24+dfsg1
 release=${upstream%%+*}          # 20.10.24
 
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-# apt with the host's own sources plus their deb-src twins, in a private state folder so
-# the host's package lists are left as they are.
-mkdir -p "$work/apt/parts" "$work/apt/lists/partial"
-{
-  mirror=$(debian_mirror); security=$(debian_security_mirror)
-  for kind in deb deb-src; do
-    printf '%s [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s bookworm main\n' "$kind" "$mirror"
-    printf '%s [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s bookworm-updates main\n' "$kind" "$mirror"
-    [ -z "$security" ] || printf '%s [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s bookworm-security main\n' "$kind" "$security"
-  done
-} > "$work/apt/sources.list"
-apt_opts=(-o "Dir::Etc::SourceList=$work/apt/sources.list" -o "Dir::Etc::SourceParts=$work/apt/parts"
-  -o "Dir::State::Lists=$work/apt/lists" -o DPkg::Lock::Timeout=600)
-# The security suite's index sometimes fails its size check; the rest is usable.
-apt-get "${apt_opts[@]}" update -qq || log "docker: warning: apt-get update reported errors (continuing)"
+chmod 755 "$work"   # apt's unprivileged fetcher writes the package lists here
+apt_with_sources "$work/apt"
 log "docker: Debian's build dependencies of docker.io $version (Go and its libraries, on the host)"
-DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" build-dep -y -qq --arch-only "docker.io=$version" >/dev/null
-(cd "$work" && apt-get "${apt_opts[@]}" source -qq --download-only "docker.io=$version" >/dev/null 2>&1) ||
-  die "docker: could not fetch the source of docker.io $version from the host's apt mirror"
-# dpkg-source checks the .dsc's checksums (apt checked the .dsc against the signed index)
-# and applies Debian's patches.
-# (Its warning that it cannot check the .dsc's own signature, without debian-keyring, is
-# dropped: apt has checked that the .dsc is the one Debian's signed index names.)
-dpkg-source -x "$work"/docker.io_*.dsc "$work/src" 2> >(grep -v 'cannot verify inline signature' >&2) >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get "${APT_SOURCES_OPTS[@]}" build-dep -y -qq --arch-only "docker.io=$version" >/dev/null
+debian_source docker.io "$version" "$work/src"
 
 # Debian's GOPATH layout (debian/rules): the four components under their import paths, the
 # CLI's own vendor tree, everything else from Debian's golang-*-dev packages.
