@@ -58,6 +58,35 @@ describe('the guest', () => {
     expect(output).toMatch(/Storage Driver: overlay2/);
     expect(output).toMatch(/Cgroup Version: 2/);
     expect(output).toMatch(/Server Version: 20\.10\./);
+    // dockerd is built without cgo (vm-images/docker/build.sh): its seccomp profile stays.
+    expect(output).toMatch(/seccomp\n\s+Profile: default/);
+  });
+
+  it("runs docker, dockerd and crun rebuilt from Debian's source of the installed packages: static, same versions", async () => {
+    const { exitCode, output } = await run(
+      [
+        'ldd /usr/bin/docker /usr/sbin/dockerd /usr/bin/crun 2>&1',
+        'echo "package $(dpkg-query -W -f=\'${Version}\' docker.io) client $(docker version -f \'{{.Client.Version}}\') server $(docker version -f \'{{.Server.Version}}\')"',
+        'crun --version',
+        'cat /etc/berth/rebuilt-from-source.txt',
+      ].join('; '),
+    );
+    expect(exitCode, output).toBe(0);
+    expect(output.match(/not a dynamic executable/g), output).toHaveLength(3);
+    const versions = output.match(/^package (\S+) client (\S+) server (\S+)$/m);
+    expect(versions, output).not.toBeNull();
+    const [, packaged, client, server] = versions!;
+    expect(packaged.startsWith(`${client}-`), output).toBe(true);
+    expect(server).toBe(client);
+    expect(output).toMatch(/^crun version 1\.\d+/m);
+    expect(output).not.toContain('+SYSTEMD');
+    expect(output).toMatch(/patch: cli-without-kubernetes\.patch/);
+  });
+
+  it('says in one line that the Kubernetes orchestrator is not built into this docker CLI', async () => {
+    const { exitCode, output } = await run('docker stack ls --orchestrator kubernetes');
+    expect(exitCode).not.toBe(0);
+    expect(output).toMatch(/built without the Kubernetes orchestrator; use --orchestrator=swarm/);
   });
 
   it('lists the image root with `docker container run -t debian ls`', async () => {
@@ -139,29 +168,17 @@ describe('the guest', () => {
     );
   });
 
-  it("turns IPv6 off in each container's namespace without re-executing dockerd's Go code", async () => {
-    // A new network namespace starts with IPv6 on; libnetwork's set-ipv6 turns it off.
-    expect((await run('docker run --rm debian cat /proc/sys/net/ipv6/conf/all/disable_ipv6')).output.trim()).toBe('1');
-    expect((await run('tr "\\0" "\\n" < /proc/$(pidof dockerd)/environ')).lines).toContain('LD_PRELOAD=/usr/local/lib/berth/set-ipv6-in-process.so');
-    // The re-exec as dockerd makes it: with the library it does its write before Go's
-    // runtime starts (Go would print each package initialiser under inittrace=1)...
-    const reexec = (namespace: string, library: boolean) =>
-      run(
-        `GODEBUG=inittrace=1 ${library ? 'LD_PRELOAD=/usr/local/lib/berth/set-ipv6-in-process.so' : ''} ` +
-          `bash -c 'exec -a set-ipv6 /usr/sbin/dockerd ${namespace} all false' 2>&1; echo "exit $?"`,
-      );
-    expect((await run('ip netns add berth-test && ip netns exec berth-test cat /proc/sys/net/ipv6/conf/all/disable_ipv6')).output.trim()).toBe('0');
-    const fast = await reexec('/run/netns/berth-test', true);
-    expect(fast.output).not.toMatch(/^init /m);
-    expect(fast.lines).toContain('exit 0');
-    expect((await run('ip netns exec berth-test cat /proc/sys/net/ipv6/conf/all/disable_ipv6')).output.trim()).toBe('1');
-    // ...which dockerd's own Go path does after initialising all its packages.
-    expect((await reexec('/run/netns/berth-test', false)).output).toMatch(/^init /m);
-    // Failures keep dockerd's exit codes and say what failed.
-    const missing = await reexec('/run/netns/no-such-namespace', true);
-    expect(missing.lines).toContain('exit 2');
-    expect(missing.output).toContain('failed get network namespace /run/netns/no-such-namespace');
-    await run('ip netns delete berth-test');
+  it("turns IPv6 off in each container's namespace, as Docker 20.10 does", async () => {
+    // A new network namespace starts with IPv6 on; libnetwork's set-ipv6 turns it off, here
+    // from a thread of dockerd itself (vm-images/docker/patches/libnetwork-set-ipv6-in-process.patch;
+    // what that saves is counted by the bench, `--only-builds`).
+    const { exitCode, output } = await run(
+      'docker run --rm debian cat /proc/sys/net/ipv6/conf/all/disable_ipv6; ip netns add berth-test && ip netns exec berth-test cat /proc/sys/net/ipv6/conf/all/disable_ipv6; ip netns delete berth-test',
+    );
+    expect(exitCode, output).toBe(0);
+    // The container's sysctl, then a namespace nobody set: it starts with IPv6 on, so the
+    // container's was written by dockerd.
+    expect(output.trim().split('\n')).toEqual(['1', '0']);
   });
 
   it("gives Docker's own error for an image it does not have", async () => {

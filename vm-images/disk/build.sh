@@ -35,12 +35,6 @@ install -m 0755 "$DOCKER_BUILD/docker" "$root/usr/bin/docker"
 install -m 0755 "$DOCKER_BUILD/dockerd" "$root/usr/sbin/dockerd"
 install -m 0755 "$CRUN_BUILD/crun" "$root/usr/bin/crun"
 cat "$DOCKER_BUILD/build-info.txt" "$CRUN_BUILD/build-info.txt" > "$root/etc/berth/rebuilt-from-source.txt"
-# dockerd's set-ipv6 re-exec done in process (see the source); no libc, so the host's gcc
-# in 32-bit mode builds it without an i386 toolchain.
-mkdir -p "$root/usr/local/lib/berth"
-gcc -m32 -Os -shared -fPIC -nostdlib -ffreestanding -fno-builtin -fno-stack-protector -Wall -Wextra -Werror \
-  -Wl,--build-id=none -Wl,-z,defs -s -o "$root/usr/local/lib/berth/set-ipv6-in-process.so" \
-  "$VM_IMAGES_DIR/disk/set-ipv6-in-process.c"
 # Docker's runtime: crun after pointing the setkey hook at Berth's (see the source); a
 # static binary without libc, so each of the four calls per container starts fast.
 mkdir -p "$root/usr/local/libexec/berth"

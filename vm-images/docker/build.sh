@@ -11,7 +11,8 @@
 #     project quotas and the btrfs and devicemapper storage drivers; none can work in the
 #     guest (no hardware key, no journald, overlay2 on ext4).
 #   - the patches in ./patches, each with its reason and measurement at its top (the CLI
-#     without its Kubernetes client libraries: half of every command's start).
+#     without its Kubernetes client libraries, half of every command's start; libnetwork
+#     setting IPv6 in process, not by re-executing dockerd).
 # The Go toolchain and the Go libraries are Debian's build dependencies of that package,
 # installed on the host (`apt-get build-dep`); the sources come through the host's own
 # apt mirror. Cross-compiled for 386 on the host: pure Go needs no i386 toolchain.
