@@ -66,7 +66,7 @@ describe('the guest', () => {
     const { exitCode, output } = await run(
       [
         'ldd /usr/bin/docker /usr/sbin/dockerd /usr/bin/crun 2>&1',
-        'echo "package $(dpkg-query -W -f=\'${Version}\' docker.io) client $(docker version -f \'{{.Client.Version}}\') server $(docker version -f \'{{.Server.Version}}\')"',
+        "echo \"package $(dpkg-query -W -f='${Version}' docker.io) client $(docker version -f '{{.Client.Version}}') server $(docker version -f '{{.Server.Version}}')\"",
         'crun --version',
         'cat /etc/berth/rebuilt-from-source.txt',
       ].join('; '),
