@@ -41,7 +41,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # --- Host tools -------------------------------------------------------------------------
-host_packages=(mmdebstrap seabios zstd e2fsprogs cpio xz-utils gcc dpkg-dev)
+host_packages=(mmdebstrap seabios zstd e2fsprogs cpio xz-utils gcc dpkg-dev file)
 missing=()
 for p in "${host_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ] || ! dpkg --print-foreign-architectures | grep -qx i386; then
