@@ -28,6 +28,9 @@ chroot "$root" /sbin/depmod "$KVER"
 # initramfs-tools came in as the kernel package's dependency; the guest boots without it.
 rm -rf "$root"/var/lib/initramfs-tools "$root"/var/cache/debconf/*-old "$root"/var/log/*.log
 cp -a "$VM_IMAGES_DIR/rootfs/overlay/." "$root/"
+# Every instance makes its own ssh host key when it joins a LAN (src/lib/instances/); keys
+# made here would be the same in every copy of the site.
+rm -f "$root"/etc/ssh/ssh_host_*
 # Debian's docker.io and crun packages stay installed (their files, scripts and dpkg's
 # record); only their programs are replaced by the same sources built static and
 # position-dependent (docker/build.sh and crun/build.sh say why).
