@@ -13,6 +13,7 @@ import type {
   JitFigures,
   JitSettings,
   GuestFault,
+  LanAddress,
   SnapshotFigures,
   VmEvent,
   VmWorkerApi,
@@ -76,6 +77,9 @@ export class VmSession {
   /** When the learner last typed (or a button typed) into a terminal: what autosave follows. */
   lastInputAt = 0;
 
+  /** Called each time a start reaches the prompt (the playground puts a restarted node1 back on its LAN). */
+  onReady: (() => void) | undefined;
+
   /** Counts starts: what the page read from an earlier machine (start fresh, a snapshot) is stale. */
   starts = 0;
   private bridgeStarted = false;
@@ -130,6 +134,7 @@ export class VmSession {
       if ((this.status as SessionStatus) === 'booting') {
         this.status = 'ready';
         this.portWatch.start();
+        this.onReady?.();
       }
     } catch (error) {
       // A fault reported while booting already says more than the rejected boot call.
@@ -173,6 +178,18 @@ export class VmSession {
         .then(resolve, reject)
         .finally(() => this.unansweredExecs.delete(reject));
     });
+  }
+
+  /** Plugs the machine into a playground's LAN (VmWorkerApi.joinLan); `link` is transferred. */
+  joinLan(link: MessagePort, address: LanAddress): Promise<void> {
+    if (!this.api || this.status !== 'ready') return Promise.reject(new Error('The machine is not running.'));
+    return this.api.joinLan(transfer(link, [link]), { mac: address.mac, ip: address.ip });
+  }
+
+  /** Stops the machine for good (an instance removed); its terminals see no more output. */
+  stop(): void {
+    this.stopWorker();
+    this.status = 'idle';
   }
 
   /** Carries one preview request into the guest (the service worker's bridge calls this). */

@@ -15,6 +15,7 @@ import { ConsoleInput } from './console-input';
 import { waitForDocker } from './docker-ready';
 import { BERTH_JIT_SETTINGS } from './jit-settings';
 import { tcpStreamOf } from './guest-tcp';
+import { attachLan, type LanAddress, type LanLink } from './lan-link';
 import { InstructionCounter } from './instruction-counter';
 import { bufferOf, releaseBuffer } from './host-memory';
 import * as internals from './v86-internals';
@@ -30,6 +31,7 @@ import type { BootOptions, GuestAssets, GuestEvents, GuestFault, JitSettings, Sn
 export type * from './guest-types';
 export type { ExecResult } from './agent-channel';
 export type { JitFigures } from './v86-internals';
+export type { LanAddress } from './lan-link';
 
 /** A snapshot cannot unpack to more than this: the largest state a 512 MiB guest makes, with room. */
 const SNAPSHOT_LIMIT_BYTES = 1.5 * 2 ** 30;
@@ -64,6 +66,7 @@ export class Guest {
   /** Setting the guest clock after a restore; other agent requests wait for it. */
   private clockSetting: Promise<void> | undefined;
   private readonly counterTimer: ReturnType<typeof setInterval>;
+  private lan: LanLink | undefined;
 
   private constructor(
     readonly manifest: VmManifest,
@@ -218,6 +221,20 @@ export class Guest {
    */
   openTcp(port: number): TcpStream {
     return tcpStreamOf(internals.connectTcp(this.emulator, port));
+  }
+
+  /**
+   * Puts this guest on a LAN of instances (lan-link.ts): frames for its neighbours go to
+   * `toLan`, and theirs come in through receiveFromLan. The guest has already given its eth0
+   * that address (the page's join command); this only rewires the emulator's side.
+   */
+  joinLan(address: LanAddress, toLan: (frame: Uint8Array) => void): void {
+    this.lan?.detach();
+    this.lan = attachLan(this.emulator, address, toLan);
+  }
+
+  receiveFromLan(frame: Uint8Array): void {
+    this.lan?.receive(frame);
   }
 
   /** Guest instructions executed since this Guest started (accumulated past the u32 wrap). */

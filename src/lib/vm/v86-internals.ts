@@ -133,6 +133,30 @@ export function connectTcp(emulator: V86, port: number): V86TcpConnection {
   return adapter.connect(port);
 }
 
+/**
+ * The part of v86's in-page network stack (FetchNetworkAdapter, src/browser/fetch_network.js)
+ * a LAN link uses. v86 hands it every frame the guest sends by calling its `send` (its
+ * "net0-send" listener looks the method up on each frame), and it answers with `receive`.
+ * `vm_mac` and `vm_ip` are where it addresses the connections the page opens (previews).
+ */
+export interface V86NetworkAdapter {
+  router_mac: Uint8Array;
+  vm_mac: Uint8Array;
+  vm_ip: Uint8Array;
+  send(frame: Uint8Array): void;
+  receive(frame: Uint8Array): void;
+}
+
+export function networkAdapter(emulator: V86): V86NetworkAdapter | undefined {
+  const adapter = (emulator as unknown as { network_adapter?: Partial<V86NetworkAdapter> }).network_adapter;
+  return adapter?.send && adapter.receive && adapter.router_mac && adapter.vm_ip ? (adapter as V86NetworkAdapter) : undefined;
+}
+
+/** Hands a frame to the guest's network card, as a frame from the wire (src/virtio_net.js). */
+export function deliverFrame(emulator: V86, frame: Uint8Array): void {
+  bus(emulator).send('net0-receive', frame);
+}
+
 export function setJitConfig(emulator: V86, index: number, value: number): void {
   cpu(emulator)?.wm?.exports?.set_jit_config?.(index, value);
 }

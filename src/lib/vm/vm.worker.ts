@@ -7,7 +7,7 @@ import { bodyTransferList, readWholeBody, streamsTransfer, type PreviewReply } f
 import { httpAssets, fetchManifest } from './browser-assets';
 import type { ChunkedDisk } from './chunked-disk';
 import { Guest } from './guest';
-import type { BootRequest, BootResult, DiskFigures, JitFigures, VmEvent, VmEvents, VmWorkerApi } from './worker-api';
+import type { BootRequest, BootResult, DiskFigures, JitFigures, LanAddress, VmEvent, VmEvents, VmWorkerApi } from './worker-api';
 
 const FLUSH_INTERVAL_MS = 8;
 
@@ -17,6 +17,7 @@ class VmWorker implements VmWorkerApi {
   private queued: VmEvent[] = [];
   private consoleBytes = new Map<number, Uint8Array[]>();
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private lanLink: MessagePort | undefined;
 
   subscribe(listener: (events: VmEvent[]) => void): void {
     this.listener = listener;
@@ -72,6 +73,14 @@ class VmWorker implements VmWorkerApi {
     } catch (error) {
       return { ok: false, kind: error instanceof HttpError ? error.kind : 'protocol', message: (error as Error).message };
     }
+  }
+
+  joinLan(link: MessagePort, address: LanAddress): void {
+    const guest = this.requireGuest();
+    this.lanLink?.close();
+    this.lanLink = link;
+    link.onmessage = (event: MessageEvent<Uint8Array>) => guest.receiveFromLan(event.data);
+    guest.joinLan(address, (frame) => link.postMessage(frame, [frame.buffer]));
   }
 
   async takeSnapshot() {

@@ -5,8 +5,9 @@
 import type { BootProgress, GuestFault, JitSettings, SnapshotFigures } from './guest-types';
 import type { ExecResult } from './agent-channel';
 import type { JitFigures } from './v86-internals';
+import type { LanAddress } from './lan-link';
 
-export type { BootProgress, ExecResult, GuestFault, ImageEntry, JitFigures, JitSettings, SnapshotFigures };
+export type { BootProgress, ExecResult, GuestFault, ImageEntry, JitFigures, JitSettings, LanAddress, SnapshotFigures };
 import type { ImageEntry } from './manifest';
 import type { HttpRequest } from '../preview/http-client';
 import type { PreviewReply } from '../preview/protocol';
@@ -61,6 +62,12 @@ export interface VmWorkerApi {
    * is a stream transferred to the caller.
    */
   httpRequest(port: number, request: HttpRequest): Promise<PreviewReply>;
+  /**
+   * Plugs the guest into the playground's LAN: `link` carries Ethernet frames (one
+   * Uint8Array a message, transferred) to and from the page's switch. The guest must already
+   * use `address` (the page's join command sets it in the guest first).
+   */
+  joinLan(link: MessagePort, address: LanAddress): void;
   /**
    * The whole machine as a compressed snapshot holding only what differs from the saved
    * state; the bytes are transferred to the caller.

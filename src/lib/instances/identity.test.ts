@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import {
+  MAX_INSTANCES,
+  hostsFile,
+  instanceIdentity,
+  joinCommand,
+  knownHostsFile,
+  neighboursCommand,
+  newMachineId,
+  nextInstanceNumber,
+  readHostKey,
+  readPlaygroundKey,
+} from './identity';
+
+describe('instance identities', () => {
+  it('number node1… on the LAN after the gateway, with distinct MACs', () => {
+    expect(instanceIdentity(1)).toEqual({ number: 1, name: 'node1', ip: '192.168.86.100', mac: '52:54:00:86:00:01' });
+    expect(instanceIdentity(5)).toMatchObject({ name: 'node5', ip: '192.168.86.104', mac: '52:54:00:86:00:05' });
+    expect(() => instanceIdentity(0)).toThrow('1 to 5');
+    expect(() => instanceIdentity(MAX_INSTANCES + 1)).toThrow('1 to 5');
+  });
+
+  it('give the lowest free number, and none when full', () => {
+    expect(nextInstanceNumber([1])).toBe(2);
+    expect(nextInstanceNumber([1, 2, 4])).toBe(3);
+    expect(nextInstanceNumber([1, 2, 3, 4, 5])).toBeUndefined();
+  });
+
+  it('make machine-ids of 32 hex digits, different each time', () => {
+    const [a, b] = [newMachineId(), newMachineId()];
+    expect(a).toMatch(/^[0-9a-f]{32}$/);
+    expect(a).not.toBe(b);
+  });
+});
+
+describe('LAN files', () => {
+  const members = [
+    { identity: instanceIdentity(1), hostKey: 'ssh-ed25519 AAAAone' },
+    { identity: instanceIdentity(2), hostKey: 'ssh-ed25519 AAAAtwo' },
+    { identity: instanceIdentity(3) },
+  ];
+
+  it('/etc/hosts names every instance, localhost kept', () => {
+    expect(hostsFile(members)).toBe(
+      '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n192.168.86.100\tnode1\n192.168.86.101\tnode2\n192.168.86.102\tnode3\n',
+    );
+  });
+
+  it('known hosts list each key under the name and the address, skipping one not joined yet', () => {
+    expect(knownHostsFile(members)).toBe('node1,192.168.86.100 ssh-ed25519 AAAAone\nnode2,192.168.86.101 ssh-ed25519 AAAAtwo\n');
+  });
+
+  it('the neighbours command writes exactly those files (run here by bash into a scratch root)', () => {
+    const command = neighboursCommand(members).replace(/ \/etc\//g, ' "$ROOT"/etc/');
+    const output = execFileSync(
+      'bash',
+      ['-c', `ROOT=$(mktemp -d); mkdir -p "$ROOT"/etc/ssh; ${command}; cat "$ROOT"/etc/hosts "$ROOT"/etc/ssh/ssh_known_hosts; rm -rf "$ROOT"`],
+      { encoding: 'utf8' },
+    );
+    expect(output).toBe(hostsFile(members) + knownHostsFile(members));
+  });
+});
+
+describe('reading what the guest printed', () => {
+  it('finds the host key line among other output, and refuses anything else', () => {
+    expect(readHostKey('Starting\nberth-host-key:ssh-ed25519 AAAAC3Nza+/=\n')).toBe('ssh-ed25519 AAAAC3Nza+/=');
+    expect(() => readHostKey('sshd: no hostkeys available -- exiting.\nberth-host-key:\n')).toThrow('did not report its ssh host key');
+  });
+
+  it('decodes both halves of the playground key', () => {
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    const output = `berth-playground-key:${b64('-----BEGIN OPENSSH PRIVATE KEY-----\n')} ${b64('ssh-ed25519 AAAA root@playground\n')}\n`;
+    expect(readPlaygroundKey(output)).toEqual({ privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\n', publicKey: 'ssh-ed25519 AAAA root@playground\n' });
+    expect(() => readPlaygroundKey('mkdir: cannot create directory')).toThrow("did not report the playground's ssh key");
+  });
+
+  it('the join command sets the identity and ends by printing the host key', () => {
+    const command = joinCommand(instanceIdentity(2), '0'.repeat(32));
+    expect(command).toContain('hostname node2');
+    expect(command).toContain('ip link set dev eth0 address 52:54:00:86:00:02');
+    expect(command).toContain('ip addr add 192.168.86.101/24 dev eth0');
+    expect(command.split('\n').at(-1)).toMatch(/^echo berth-host-key:/);
+  });
+});

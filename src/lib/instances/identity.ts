@@ -1,0 +1,154 @@
+/**
+ * Who each instance of a playground is on its LAN, and the guest commands that make it so.
+ * Every instance restores from the same shipped state, so each starts as the same machine
+ * (hostname, MAC, address, machine-id); these commands give it its own before the learner
+ * sees its prompt, and give all of them one ssh key so they log in to each other.
+ * Pure: the page runs the commands (playground.svelte.ts), the guest tests run them too.
+ */
+import { base64ToBytes, bytesToBase64 } from '../base64';
+import { shellQuote } from '../shell';
+
+/** Play with Docker's limit, and what a tab's memory allows (~0.5 GB an instance). */
+export const MAX_INSTANCES = 5;
+
+/** v86's in-page network stack is the LAN's gateway; it leaves .100 and up to the machines. */
+export const GATEWAY_IP = '192.168.86.1';
+const LAN_PREFIX = '192.168.86.';
+const FIRST_HOST = 100;
+
+export interface InstanceIdentity {
+  /** 1 to MAX_INSTANCES; node1 is the playground's first machine. */
+  number: number;
+  name: string;
+  ip: string;
+  /** Locally administered (52:54:00 is QEMU's prefix, which guests treat as a virtual NIC). */
+  mac: string;
+}
+
+export function instanceIdentity(number: number): InstanceIdentity {
+  if (!Number.isInteger(number) || number < 1 || number > MAX_INSTANCES) throw new Error(`An instance is numbered 1 to ${MAX_INSTANCES}, not ${number}.`);
+  return {
+    number,
+    name: `node${number}`,
+    ip: `${LAN_PREFIX}${FIRST_HOST + number - 1}`,
+    mac: `52:54:00:86:00:${number.toString(16).padStart(2, '0')}`,
+  };
+}
+
+/** The lowest number no instance has, or undefined when the playground is full. */
+export function nextInstanceNumber(taken: number[]): number | undefined {
+  for (let n = 1; n <= MAX_INSTANCES; n++) if (!taken.includes(n)) return n;
+  return undefined;
+}
+
+/** 32 hex digits, as /etc/machine-id holds them. */
+export function newMachineId(random: (bytes: Uint8Array) => Uint8Array = (b) => crypto.getRandomValues(b)): string {
+  return Array.from(random(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+const HOST_KEY_MARK = 'berth-host-key:';
+
+/** A file written whole from base64, so no content can break the command's quoting. */
+function writeFile(path: string, text: string, mode = '644'): string {
+  return `printf %s ${bytesToBase64(new TextEncoder().encode(text))} | base64 -d > ${path} && chmod ${mode} ${path}`;
+}
+
+/**
+ * Makes the restored machine this instance: hostname, MAC and address on eth0 (the gateway
+ * stays v86's stack), machine-id, and an ssh host key of its own with sshd started. Prints
+ * the host key's public line after HOST_KEY_MARK (readHostKey).
+ */
+export function joinCommand(identity: InstanceIdentity, machineId: string): string {
+  return [
+    'set -e',
+    `hostname ${identity.name}`,
+    `echo ${identity.name} > /etc/hostname`,
+    `echo ${machineId} > /etc/machine-id`,
+    `ip link set dev eth0 address ${identity.mac}`,
+    'ip addr flush dev eth0',
+    `ip addr add ${identity.ip}/24 dev eth0`,
+    `ip route replace default via ${GATEWAY_IP}`,
+    // A machine that joins again (node1 after a restore) keeps its key.
+    `[ -s /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -t ed25519 -N '' -C root@${identity.name} -f /etc/ssh/ssh_host_ed25519_key`,
+    'mkdir -p /run/sshd',
+    'pkill -x sshd || true',
+    '/usr/sbin/sshd',
+    `echo ${HOST_KEY_MARK}$(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub)`,
+  ].join('\n');
+}
+
+/** The host key line joinCommand printed ("ssh-ed25519 AAAA…"). */
+export function readHostKey(output: string): string {
+  const line = output.split('\n').find((l) => l.startsWith(HOST_KEY_MARK));
+  const key = line?.slice(HOST_KEY_MARK.length).trim();
+  if (!key || !/^ssh-ed25519 [A-Za-z0-9+/=]+$/.test(key)) throw new Error(`The instance did not report its ssh host key: ${output.trim().slice(-300)}`);
+  return key;
+}
+
+export interface LanMember {
+  identity: InstanceIdentity;
+  /** Its ssh host key line, once it joined. */
+  hostKey?: string;
+}
+
+/** /etc/hosts for a machine on the LAN: every instance by name, its own name included. */
+export function hostsFile(members: LanMember[]): string {
+  return ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...members.map(({ identity }) => `${identity.ip}\t${identity.name}`), ''].join(
+    '\n',
+  );
+}
+
+/** ssh's known hosts: each instance's key under its name and address, so ssh asks nothing. */
+export function knownHostsFile(members: LanMember[]): string {
+  return members
+    .filter((m) => m.hostKey)
+    .map(({ identity, hostKey }) => `${identity.name},${identity.ip} ${hostKey}\n`)
+    .join('');
+}
+
+/** Rewrites a member's view of the LAN after an instance came or went. */
+export function neighboursCommand(members: LanMember[]): string {
+  return [writeFile('/etc/hosts', hostsFile(members)), writeFile('/etc/ssh/ssh_known_hosts', knownHostsFile(members))].join(' && ');
+}
+
+export interface PlaygroundKey {
+  privateKey: string;
+  publicKey: string;
+}
+
+const KEY_MARK = 'berth-playground-key:';
+
+/**
+ * Run on node1: makes the playground's key pair there if it has none (so a snapshot of node1
+ * keeps it), authorises it, and prints both halves (readPlaygroundKey).
+ */
+export function playgroundKeyCommand(): string {
+  return [
+    'set -e',
+    'mkdir -p -m 700 /root/.ssh',
+    "[ -s /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N '' -C root@playground -f /root/.ssh/id_ed25519",
+    'touch /root/.ssh/authorized_keys',
+    'grep -qxF "$(cat /root/.ssh/id_ed25519.pub)" /root/.ssh/authorized_keys || cat /root/.ssh/id_ed25519.pub >> /root/.ssh/authorized_keys',
+    `echo ${KEY_MARK}$(base64 -w0 /root/.ssh/id_ed25519) $(base64 -w0 /root/.ssh/id_ed25519.pub)`,
+  ].join('\n');
+}
+
+export function readPlaygroundKey(output: string): PlaygroundKey {
+  const line = output.split('\n').find((l) => l.startsWith(KEY_MARK));
+  const [privateB64, publicB64] = line?.slice(KEY_MARK.length).trim().split(' ') ?? [];
+  if (!privateB64 || !publicB64) throw new Error(`node1 did not report the playground's ssh key: ${output.trim().slice(-300)}`);
+  const decode = (b64: string) => new TextDecoder().decode(base64ToBytes(b64));
+  return { privateKey: decode(privateB64), publicKey: decode(publicB64) };
+}
+
+/** Gives another instance the playground's key: root there logs in to and from every instance. */
+export function installKeyCommand(key: PlaygroundKey): string {
+  return [
+    'set -e',
+    'mkdir -p -m 700 /root/.ssh',
+    writeFile('/root/.ssh/id_ed25519', key.privateKey, '600'),
+    writeFile('/root/.ssh/id_ed25519.pub', key.publicKey),
+    'touch /root/.ssh/authorized_keys',
+    `grep -qxF ${shellQuote(key.publicKey.trim())} /root/.ssh/authorized_keys || cat /root/.ssh/id_ed25519.pub >> /root/.ssh/authorized_keys`,
+  ].join('\n');
+}

@@ -1,0 +1,244 @@
+/**
+ * A playground's instances: node1 (the machine the page starts, which lessons, snapshots and
+ * the editor use) and up to four more, each its own VM worker restored from the same shipped
+ * state, all on one LAN through a learning switch in this page. Play with Docker's
+ * "+ Add new instance", without its servers.
+ *
+ * When a second instance is added, node1 joins the LAN too (hostname node1, its address
+ * unchanged); each joining machine gets its identity, the playground's ssh key (made on
+ * node1) and every instance's name and host key.
+ */
+import { EthernetSwitch, type SwitchPort } from '../lan/ethernet-switch';
+import type { VmSession } from '../vm-session.svelte';
+import {
+  MAX_INSTANCES,
+  installKeyCommand,
+  instanceIdentity,
+  joinCommand,
+  neighboursCommand,
+  newMachineId,
+  nextInstanceNumber,
+  playgroundKeyCommand,
+  readHostKey,
+  readPlaygroundKey,
+  type InstanceIdentity,
+  type PlaygroundKey,
+} from './identity';
+
+export type InstanceState = 'starting' | 'joining' | 'ready' | 'failed';
+
+/** What an instance costs the tab (measured: bench, "instances"); the memory check uses it. */
+const TAB_BYTES_PER_INSTANCE = 600 * 2 ** 20;
+/** How often the list's memory figure is read from each running instance. */
+const MEMORY_POLL_MS = 20_000;
+const JOIN_TIMEOUT_MS = 120_000;
+
+export class Instance {
+  state = $state<InstanceState>('starting');
+  error = $state<string | null>(null);
+  /** The guest's memory in use (MemTotal − MemAvailable), read every MEMORY_POLL_MS. */
+  memoryUsedBytes = $state<number | null>(null);
+  /** Seconds from "Add instance" to its prompt. */
+  startSeconds = $state<number | null>(null);
+  /** Its terminals (consoles hvc0…) and the one shown. */
+  openPorts = $state<number[]>([0]);
+  activePort = $state(0);
+  hostKey: string | undefined;
+  private link: { port: SwitchPort; channel: MessagePort } | undefined;
+
+  constructor(
+    readonly identity: InstanceIdentity,
+    readonly session: VmSession,
+    /** node1: the playground's first machine, never removed. */
+    readonly primary: boolean,
+  ) {}
+
+  get name(): string {
+    return this.identity.name;
+  }
+
+  /** Plugs this instance's worker into the switch (frames cross as transferred Uint8Arrays). */
+  async plugInto(lan: EthernetSwitch): Promise<void> {
+    this.unplugFrom(lan);
+    const channel = new MessageChannel();
+    const port: SwitchPort = { name: this.name, deliver: (frame) => channel.port1.postMessage(frame, [frame.buffer]) };
+    channel.port1.onmessage = (event: MessageEvent<Uint8Array>) => lan.receive(port, event.data);
+    lan.connect(port);
+    this.link = { port, channel: channel.port1 };
+    await this.session.joinLan(channel.port2, this.identity);
+  }
+
+  unplugFrom(lan: EthernetSwitch): void {
+    if (!this.link) return;
+    lan.disconnect(this.link.port);
+    this.link.channel.close();
+    this.link = undefined;
+  }
+}
+
+export class Playground {
+  instances = $state.raw<Instance[]>([]);
+  activeName = $state('node1');
+  readonly lan = new EthernetSwitch();
+  private key: PlaygroundKey | undefined;
+  private memoryTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    primary: VmSession,
+    /** A new machine for an added instance (its own worker). */
+    private readonly newSession: () => VmSession,
+    /** The browser's memory in bytes if it says (navigator.deviceMemory), for the refusal. */
+    private readonly deviceMemoryBytes: () => number | undefined = () => {
+      const gigabytes = (navigator as { deviceMemory?: number }).deviceMemory;
+      return gigabytes ? gigabytes * 2 ** 30 : undefined;
+    },
+  ) {
+    const node1 = new Instance(instanceIdentity(1), primary, true);
+    node1.state = primary.status === 'ready' ? 'ready' : 'starting';
+    this.instances = [node1];
+    // node1 restarted (start fresh, a snapshot restored, after a fault) is a new machine in
+    // a new worker: while it has neighbours it joins their LAN again.
+    primary.onReady = () => {
+      node1.state = 'ready';
+      if (this.instances.length > 1) void this.rejoin(node1);
+    };
+  }
+
+  get primary(): Instance {
+    return this.instances[0];
+  }
+
+  get active(): Instance {
+    return this.instances.find((i) => i.name === this.activeName) ?? this.primary;
+  }
+
+  /** Why another instance cannot be added now, in words for the button's title; null if it can. */
+  get addRefusal(): string | null {
+    if (this.instances.length >= MAX_INSTANCES) return `A playground has at most ${MAX_INSTANCES} instances. Remove one to add another.`;
+    if (this.primary.session.status !== 'ready') return 'node1 must be running before another instance can join it.';
+    if (this.instances.some((i) => i.state === 'starting' || i.state === 'joining')) return 'Another instance is still starting.';
+    const memory = this.deviceMemoryBytes();
+    if (memory !== undefined && (this.instances.length + 1) * TAB_BYTES_PER_INSTANCE > memory * 0.6) {
+      return `This device has about ${Math.round(memory / 2 ** 30)} GB of memory; another instance (about ${TAB_BYTES_PER_INSTANCE / 2 ** 20} MB) would leave the browser too little. Remove one first.`;
+    }
+    return null;
+  }
+
+  /** Starts the next instance (node2…), gives it its identity and puts it on the LAN; shown once at its prompt. */
+  async addInstance(): Promise<Instance> {
+    const refusal = this.addRefusal;
+    if (refusal) throw new Error(refusal);
+    const number = nextInstanceNumber(this.instances.map((i) => i.identity.number))!;
+    const instance = new Instance(instanceIdentity(number), this.newSession(), false);
+    this.instances = [...this.instances, instance].sort((a, b) => a.identity.number - b.identity.number);
+    const started = performance.now();
+    try {
+      await instance.session.start('state');
+      if (instance.session.status !== 'ready') {
+        throw new Error(instance.session.bootError ?? instance.session.fault?.message ?? 'its machine did not start');
+      }
+      instance.state = 'joining';
+      if (!this.primary.hostKey) await this.join(this.primary);
+      await this.join(instance);
+      await this.updateNeighbours();
+      instance.startSeconds = (performance.now() - started) / 1000;
+      instance.state = 'ready';
+      this.activeName = instance.name;
+      this.watchMemory();
+    } catch (error) {
+      instance.state = 'failed';
+      instance.error = `${instance.name} could not start: ${(error as Error).message ?? String(error)}. Remove it and try again; if the tab is short of memory, close other tabs first.`;
+      instance.session.stop();
+      instance.unplugFrom(this.lan);
+    }
+    return instance;
+  }
+
+  /** Stops an instance and takes it off the LAN; the others forget its name. node1 stays. */
+  async removeInstance(instance: Instance): Promise<void> {
+    if (instance.primary) throw new Error('node1 is the playground itself (lessons, snapshots, the editor use it) and cannot be removed.');
+    instance.unplugFrom(this.lan);
+    instance.session.stop();
+    this.instances = this.instances.filter((i) => i !== instance);
+    if (this.activeName === instance.name) this.activeName = this.primary.name;
+    await this.updateNeighbours().catch(() => {});
+  }
+
+  /** An instance's machine started again (after a fault): it takes its place on the LAN again. */
+  async restartInstance(instance: Instance): Promise<void> {
+    instance.unplugFrom(this.lan);
+    instance.hostKey = undefined;
+    instance.state = 'starting';
+    instance.openPorts = [0];
+    instance.activePort = 0;
+    if (instance.primary) {
+      await instance.session.start('state');
+      return;
+    }
+    await instance.session.start('state');
+    await this.rejoin(instance);
+  }
+
+  private async rejoin(instance: Instance): Promise<void> {
+    instance.state = 'joining';
+    try {
+      await this.join(instance);
+      await this.updateNeighbours();
+      instance.state = 'ready';
+    } catch (error) {
+      instance.state = 'failed';
+      instance.error = `${instance.name} could not join the LAN again: ${(error as Error).message}`;
+    }
+  }
+
+  /** Identity, host key, LAN cable and the playground's ssh key, in that order. */
+  private async join(instance: Instance): Promise<void> {
+    const joined = await this.run(instance, joinCommand(instance.identity, newMachineId()));
+    instance.hostKey = readHostKey(joined);
+    await instance.plugInto(this.lan);
+    // node1 makes the key (and keeps it, so a snapshot of node1 holds it); the rest get a copy.
+    // A node1 started fresh makes a new one, which the instances already running then get.
+    if (instance.primary || !this.key) {
+      const key = readPlaygroundKey(await this.run(this.primary, playgroundKeyCommand()));
+      const earlier = this.key;
+      this.key = key;
+      if (earlier && earlier.publicKey !== key.publicKey) {
+        const others = this.instances.filter((i) => !i.primary && i !== instance && i.hostKey && i.session.status === 'ready');
+        await Promise.all(others.map((i) => this.run(i, installKeyCommand(key))));
+      }
+    }
+    if (!instance.primary) await this.run(instance, installKeyCommand(this.key));
+  }
+
+  /** Every joined instance's /etc/hosts and ssh known hosts: all current instances. */
+  private async updateNeighbours(): Promise<void> {
+    const members = this.instances.filter((i) => i.hostKey).map((i) => ({ identity: i.identity, hostKey: i.hostKey }));
+    const command = neighboursCommand(members);
+    await Promise.all(this.instances.filter((i) => i.hostKey && i.session.status === 'ready').map((i) => this.run(i, command)));
+  }
+
+  private async run(instance: Instance, command: string): Promise<string> {
+    const result = await instance.session.exec(command, JOIN_TIMEOUT_MS);
+    if (result.exitCode !== 0) throw new Error(`${instance.name} could not be set up (exit ${result.exitCode}): ${result.output.trim().slice(-300)}`);
+    return result.output;
+  }
+
+  private watchMemory(): void {
+    if (this.memoryTimer) return;
+    const read = () => {
+      if (typeof document !== 'undefined' && document.hidden) return;
+      for (const instance of this.instances) {
+        if (instance.session.status !== 'ready') continue;
+        instance.session
+          .exec("awk '/^MemTotal/{t=$2} /^MemAvailable/{a=$2} END{print (t-a)*1024}' /proc/meminfo", 10_000)
+          .then((result) => {
+            const bytes = Number(result.output.trim());
+            if (result.exitCode === 0 && Number.isFinite(bytes)) instance.memoryUsedBytes = bytes;
+          })
+          .catch(() => {});
+      }
+    };
+    read();
+    this.memoryTimer = setInterval(read, MEMORY_POLL_MS);
+  }
+}

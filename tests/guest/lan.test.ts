@@ -1,0 +1,97 @@
+/**
+ * Two instances on one LAN, as the page wires them (src/lib/instances/): two guests restored
+ * from the same state, each given its identity by the page's commands, their frames carried
+ * by the page's learning switch. Names, ping, a published port, ssh, and the page's own path
+ * to a port on the second instance.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Guest } from '../../src/lib/vm/guest';
+import { bootLocalGuest } from '../../src/lib/vm/node/boot';
+import { EthernetSwitch, type SwitchPort } from '../../src/lib/lan/ethernet-switch';
+import {
+  installKeyCommand,
+  instanceIdentity,
+  joinCommand,
+  neighboursCommand,
+  newMachineId,
+  playgroundKeyCommand,
+  readHostKey,
+  readPlaygroundKey,
+  type LanMember,
+} from '../../src/lib/instances/identity';
+import { requestOverTcp } from '../../src/lib/preview/http-client';
+
+const lan = new EthernetSwitch();
+const nodes: { guest: Guest; member: LanMember }[] = [];
+
+const run = async (guest: Guest, command: string) => {
+  const result = await guest.exec(command, { timeoutMs: 10 * 60_000 });
+  if (result.exitCode !== 0) throw new Error(`${command}: exit ${result.exitCode}\n${result.output}`);
+  return result.output;
+};
+const [node1, node2] = [0, 1].map((i) => () => nodes[i].guest);
+
+beforeAll(async () => {
+  for (const number of [1, 2]) {
+    const guest = await bootLocalGuest();
+    const identity = instanceIdentity(number);
+    const member: LanMember = { identity };
+    member.hostKey = readHostKey(await run(guest, joinCommand(identity, newMachineId())));
+    const port: SwitchPort = { name: identity.name, deliver: (frame) => guest.receiveFromLan(frame) };
+    lan.connect(port);
+    guest.joinLan(identity, (frame) => lan.receive(port, frame));
+    nodes.push({ guest, member });
+  }
+  const key = readPlaygroundKey(await run(node1(), playgroundKeyCommand()));
+  await run(node2(), installKeyCommand(key));
+  for (const { guest } of nodes) await run(guest, neighboursCommand(nodes.map((n) => n.member)));
+});
+
+afterAll(async () => {
+  for (const { guest } of nodes) await guest.destroy();
+});
+
+describe('two instances on the LAN', () => {
+  it('each is its own machine: hostname, MAC, address, machine-id', async () => {
+    const facts = await Promise.all(
+      nodes.map(({ guest }) => run(guest, "hostname; cat /sys/class/net/eth0/address; ip -4 -o addr show eth0 | awk '{print $4}'; cat /etc/machine-id")),
+    );
+    const [one, two] = facts.map((f) => f.trim().split('\n'));
+    expect(one.slice(0, 3)).toEqual(['node1', '52:54:00:86:00:01', '192.168.86.100/24']);
+    expect(two.slice(0, 3)).toEqual(['node2', '52:54:00:86:00:02', '192.168.86.101/24']);
+    expect(one[3]).toMatch(/^[0-9a-f]{32}$/);
+    expect(one[3]).not.toBe(two[3]);
+  });
+
+  it('node1 pings node2 by name, through the switch', async () => {
+    const forwardedBefore = lan.counters.forwarded;
+    const output = await run(node1(), 'ping -c 2 -W 5 node2');
+    expect(output).toContain('192.168.86.101');
+    expect(output).toMatch(/2 packets transmitted, 2 received/);
+    // Unicast after ARP: switched to node2's port alone, not flooded.
+    expect(lan.counters.forwarded - forwardedBefore).toBeGreaterThanOrEqual(4);
+  });
+
+  it("a port published on node2 answers node1's curl and the page's own connection to node2", async () => {
+    await run(node2(), 'docker run -d -p 8080:80 --name web nginx');
+    const fetched = await run(node1(), 'for i in $(seq 60); do curl -sf http://node2:8080/ && exit 0; sleep 1; done; exit 1');
+    expect(fetched).toContain('Welcome to nginx');
+    // The preview reaches node2's port through node2's own worker, at node2's address.
+    const response = await requestOverTcp(() => node2().openTcp(8080), { method: 'GET', path: '/', headers: [] }, { host: 'localhost:8080' });
+    expect(response.status).toBe(200);
+    expect(await new Response(response.body).text()).toContain('Welcome to nginx');
+  });
+
+  it('node2 logs in to node1 by ssh as root with the playground key, asking nothing', async () => {
+    // BatchMode: ssh fails rather than ask for a password or to trust a host key.
+    const output = await run(node2(), 'ssh -o BatchMode=yes node1 "hostname; id -un"');
+    expect(output.trim().split('\n').slice(-2)).toEqual(['node1', 'root']);
+    expect(await run(node1(), 'ssh -o BatchMode=yes node2 hostname')).toContain('node2');
+  });
+
+  it('what is not an instance stays unreachable, and the gateway still answers', async () => {
+    const result = await node1().exec('ping -c 1 -W 2 192.168.86.103', { timeoutMs: 60_000 });
+    expect(result.exitCode).not.toBe(0);
+    expect(await run(node2(), 'ping -c 1 -W 5 192.168.86.1')).toMatch(/1 received/);
+  });
+});
