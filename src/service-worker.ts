@@ -50,7 +50,7 @@ worker.addEventListener('fetch', (event) => {
   const scopePath = new URL(worker.registration.scope).pathname;
   const target = parsePreviewUrl(url, scopePath);
   if (target) {
-    event.respondWith(relay(event, target.port, target.path));
+    event.respondWith(relay(event, target.port, target.path, target.host));
     return;
   }
   if (!url.pathname.startsWith(scopePath)) return;
@@ -106,11 +106,12 @@ async function cacheFirst(event: FetchEvent): Promise<Response> {
   return response;
 }
 
-async function relay(event: FetchEvent, port: number, path: string): Promise<Response> {
+async function relay(event: FetchEvent, port: number, path: string, host?: string): Promise<Response> {
   const request = event.request;
   const body = ['GET', 'HEAD'].includes(request.method) ? undefined : new Uint8Array(await request.arrayBuffer());
   const message: PreviewRequestMessage = {
     type: 'berth-preview-request',
+    ...(host ? { host } : {}),
     port,
     request: { method: request.method, path, headers: headerPairs(request.headers), body },
   };
@@ -153,7 +154,7 @@ async function relay(event: FetchEvent, port: number, path: string): Promise<Res
     const lower = name.toLowerCase();
     // The browser frames the body itself; the guest's framing headers no longer apply.
     if (lower === 'transfer-encoding' || lower === 'connection' || lower === 'keep-alive' || lower === 'set-cookie') continue;
-    headers.append(name, lower === 'location' ? rewriteLocation(value, port, worker.registration.scope) : value);
+    headers.append(name, lower === 'location' ? rewriteLocation(value, port, worker.registration.scope, host) : value);
   }
   headers.append('Content-Security-Policy', PREVIEW_CSP);
   const nullBody = request.method === 'HEAD' || [101, 204, 205, 304].includes(reply.status);

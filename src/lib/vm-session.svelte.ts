@@ -77,6 +77,9 @@ export class VmSession {
   /** When the learner last typed (or a button typed) into a terminal: what autosave follows. */
   lastInputAt = 0;
 
+  /** Another instance's machine by name, for previews of its ports (the playground sets it on node1). */
+  previewRoute: ((host: string) => VmSession | undefined) | undefined;
+
   /** Called each time a start reaches the prompt (the playground puts a restarted node1 back on its LAN). */
   onReady: (() => void) | undefined;
 
@@ -273,10 +276,19 @@ export class VmSession {
   private startServiceWorker(): void {
     if (!this.bridgeStarted && this.serviceWorkerUrl) {
       this.bridgeStarted = true;
-      startPreviewBridge(this.serviceWorkerUrl, (port, request) => this.httpRequest(port, request)).ready.catch((error: Error) => {
+      startPreviewBridge(this.serviceWorkerUrl, (port, request, host) => this.previewMachine(host).httpRequest(port, request)).ready.catch((error: Error) => {
         this.previewUnavailable = `Previews cannot open: ${error.message}`;
       });
     }
+  }
+
+  private previewMachine(host: string | undefined): Pick<VmSession, 'httpRequest'> {
+    if (!host || host === 'node1') return this;
+    return (
+      this.previewRoute?.(host) ?? {
+        httpRequest: () => Promise.resolve({ ok: false, kind: 'no-vm', message: `this playground has no instance called ${host}` } satisfies PreviewReply),
+      }
+    );
   }
 
   private stopWorker(): void {

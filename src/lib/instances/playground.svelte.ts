@@ -98,6 +98,7 @@ export class Playground {
     this.instances = [node1];
     // node1 restarted (start fresh, a snapshot restored, after a fault) is a new machine in
     // a new worker: while it has neighbours it joins their LAN again.
+    primary.previewRoute = (host) => this.instances.find((i) => i.name === host && i.state === 'ready')?.session;
     primary.onReady = () => {
       node1.state = 'ready';
       if (this.instances.length > 1) void this.rejoin(node1);

@@ -6,7 +6,8 @@
 import { bodyTransferList, type PreviewReply, type PreviewRequestMessage } from './protocol';
 import type { HttpRequest } from './http-client';
 
-export type Carrier = (port: number, request: HttpRequest) => Promise<PreviewReply>;
+/** `host` names another instance of the playground (node2…); absent for node1. */
+export type Carrier = (port: number, request: HttpRequest, host?: string) => Promise<PreviewReply>;
 
 export interface PreviewBridge {
   /** Resolves once the service worker controls previews (or rejects with why it cannot). */
@@ -31,7 +32,7 @@ export function startPreviewBridge(scriptUrl: string, carry: Carrier): PreviewBr
     const message = event.data as PreviewRequestMessage;
     if (message?.type !== 'berth-preview-request' || !event.ports[0]) return;
     const reply = event.ports[0];
-    carry(message.port, message.request).then(
+    carry(message.port, message.request, message.host).then(
       (answer) => reply.postMessage(answer, answer.ok ? bodyTransferList(answer.body) : []),
       (error: Error) => reply.postMessage({ ok: false, kind: 'no-vm', message: error.message } satisfies PreviewReply),
     );

@@ -15,6 +15,15 @@ describe('preview URLs', () => {
     expect(parsePreviewUrl(new URL('http://h/preview/70000/'), '/')).toBeNull();
     expect(parsePreviewUrl(new URL('http://h/other/preview/80/'), '/class/')).toBeNull();
   });
+
+  it('names another instance before the port, and only an instance', () => {
+    expect(parsePreviewUrl(new URL('http://h/preview/node2:8080/x?y=1'), '/')).toEqual({ host: 'node2', port: 8080, path: '/x?y=1' });
+    expect(previewUrl('http://h/b/', 8080, '/x', 'node3')).toBe('http://h/b/preview/node3:8080/x');
+    expect(previewUrl('http://h/b/', 8080, '/', 'node1')).toBe('http://h/b/preview/8080/');
+    expect(parsePreviewUrl(new URL('http://h/preview/evil:8080/'), '/')).toBeNull();
+    expect(rewriteLocation('/login', 5001, 'http://h/b/', 'node2')).toBe('http://h/b/preview/node2:5001/login');
+    expect(rewriteLocation('http://node2:5002/', 5001, 'http://h/b/', 'node2')).toBe('http://h/b/preview/node2:5002/');
+  });
 });
 
 describe('rewriteLocation', () => {

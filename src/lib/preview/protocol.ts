@@ -1,6 +1,7 @@
 /**
  * What the preview's service worker and the page say to each other, and the URL scheme:
- * `<app base>/preview/<port>/<path>` is `http://localhost:<port>/<path>` in the guest.
+ * `<app base>/preview/<port>/<path>` is `http://localhost:<port>/<path>` in the guest (node1),
+ * and `<app base>/preview/node2:<port>/<path>` the same on another instance of the playground.
  */
 import type { HttpRequest, HttpResponseHead } from './http-client';
 
@@ -9,6 +10,8 @@ export const PREVIEW_SEGMENT = 'preview';
 /** The service worker asks the page (which owns the VM) to carry one request. */
 export interface PreviewRequestMessage {
   type: 'berth-preview-request';
+  /** The instance (node2…); absent for node1, the machine the page starts. */
+  host?: string;
   port: number;
   request: HttpRequest;
 }
@@ -58,28 +61,32 @@ export async function readWholeBody(stream: ReadableStream<Uint8Array>): Promise
   return bytes;
 }
 
-/** The port and the guest path a preview URL names, or null if it is not a preview URL. */
-export function parsePreviewUrl(url: URL, scopePath: string): { port: number; path: string } | null {
+/** An instance's name in a preview URL: node1 is the default and never written. */
+const INSTANCE_HOST = /^node[2-9]$/;
+
+/** The instance, port and guest path a preview URL names, or null if it is not a preview URL. */
+export function parsePreviewUrl(url: URL, scopePath: string): { host?: string; port: number; path: string } | null {
   const prefix = `${scopePath.replace(/\/?$/, '/')}${PREVIEW_SEGMENT}/`;
   if (!url.pathname.startsWith(prefix)) return null;
   const rest = url.pathname.slice(prefix.length);
-  const match = /^(\d{1,5})(\/.*)?$/.exec(rest);
-  if (!match) return null;
-  const port = Number(match[1]);
+  const match = /^(?:([a-z0-9]+):)?(\d{1,5})(\/.*)?$/.exec(rest);
+  if (!match || (match[1] !== undefined && !INSTANCE_HOST.test(match[1]))) return null;
+  const port = Number(match[2]);
   if (port < 1 || port > 65535) return null;
-  return { port, path: `${match[2] ?? '/'}${url.search}` };
+  return { ...(match[1] ? { host: match[1] } : {}), port, path: `${match[3] ?? '/'}${url.search}` };
 }
 
-/** The preview URL (under the app's base) for a guest port and path. */
-export function previewUrl(base: string, port: number, path = '/'): string {
-  return new URL(`${PREVIEW_SEGMENT}/${port}${path.startsWith('/') ? path : `/${path}`}`, base).href;
+/** The preview URL (under the app's base) for a guest port and path, on node1 or another instance. */
+export function previewUrl(base: string, port: number, path = '/', host?: string): string {
+  const target = host && host !== 'node1' ? `${host}:${port}` : `${port}`;
+  return new URL(`${PREVIEW_SEGMENT}/${target}${path.startsWith('/') ? path : `/${path}`}`, base).href;
 }
 
 /**
  * Rewrites a redirect's Location so it stays inside the preview: `/login` or
  * `http://localhost:5001/login` from the app on port 5001 become its preview URL.
  */
-export function rewriteLocation(location: string, port: number, base: string): string {
+export function rewriteLocation(location: string, port: number, base: string, host?: string): string {
   const guestOrigin = `http://localhost:${port}`;
   let target: URL;
   try {
@@ -87,10 +94,11 @@ export function rewriteLocation(location: string, port: number, base: string): s
   } catch {
     return location;
   }
-  const local = ['localhost', '127.0.0.1', '0.0.0.0', '192.168.86.100'].includes(target.hostname);
+  // The machine's own names for itself (on node1 before a LAN, 192.168.86.100 is node1 too).
+  const local = ['localhost', '127.0.0.1', '0.0.0.0', host ?? '192.168.86.100'].includes(target.hostname);
   if (!local || target.protocol !== 'http:') return location;
   const targetPort = Number(target.port || 80);
-  return previewUrl(base, targetPort, `${target.pathname}${target.search}${target.hash}`);
+  return previewUrl(base, targetPort, `${target.pathname}${target.search}${target.hash}`, host);
 }
 
 /**
