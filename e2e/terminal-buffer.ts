@@ -3,8 +3,10 @@
  * (Playwright and puppeteer pass it as a function, WebDriver as its source), so it must use
  * nothing from outside its own body.
  */
-export function terminalLinesInPage(port: number): string[] {
-  const element = document.querySelector(`[data-testid="terminal-${port}"]`) as HTMLElement & {
+/** `terminal` is node1's console number, or a terminal's whole test id ("node2-terminal-0"). */
+export function terminalLinesInPage(terminal: number | string): string[] {
+  const testId = typeof terminal === 'number' ? `terminal-${terminal}` : terminal;
+  const element = document.querySelector(`[data-testid="${testId}"]`) as HTMLElement & {
     xterm?: {
       buffer: { active: { length: number; getLine(i: number): { isWrapped: boolean; translateToString(trim: boolean): string } | undefined } };
     };

@@ -8,14 +8,23 @@ import { terminalLinesInPage } from './terminal-buffer';
 
 export const PROMPT = 'root@berth:~#';
 
-/** The text in a terminal's buffer (scrollback included), one string per line; lines the
- * terminal wrapped because they were wider than it are joined back. */
-export function terminalLines(page: Page, port: number): Promise<string[]> {
-  return page.evaluate(terminalLinesInPage, port);
+/** A terminal: node1's console number, or another instance's console. */
+export type TerminalTarget = number | { instance: string; port: number };
+
+function testIds(target: TerminalTarget): { tab: string; terminal: string; label: string } {
+  if (typeof target === 'number') return { tab: `tab-${target}`, terminal: `terminal-${target}`, label: `terminal ${target + 1}` };
+  const prefix = target.instance === 'node1' ? '' : `${target.instance}-`;
+  return { tab: `${prefix}tab-${target.port}`, terminal: `${prefix}terminal-${target.port}`, label: `${target.instance}'s terminal ${target.port + 1}` };
 }
 
-export async function terminalText(page: Page, port: number): Promise<string> {
-  return (await terminalLines(page, port)).join('\n');
+/** The text in a terminal's buffer (scrollback included), one string per line; lines the
+ * terminal wrapped because they were wider than it are joined back. */
+export function terminalLines(page: Page, target: TerminalTarget): Promise<string[]> {
+  return page.evaluate(terminalLinesInPage, testIds(target).terminal);
+}
+
+export async function terminalText(page: Page, target: TerminalTarget): Promise<string> {
+  return (await terminalLines(page, target)).join('\n');
 }
 
 export async function terminalSize(page: Page, port: number): Promise<{ cols: number; rows: number }> {
@@ -25,14 +34,15 @@ export async function terminalSize(page: Page, port: number): Promise<{ cols: nu
   }, port);
 }
 
-export async function waitForPrompt(page: Page, port: number): Promise<void> {
-  await expect.poll(() => terminalText(page, port), { message: `prompt in terminal ${port + 1}`, intervals: [250] }).toContain(PROMPT);
+export async function waitForPrompt(page: Page, target: TerminalTarget, prompt = PROMPT): Promise<void> {
+  await expect.poll(() => terminalText(page, target), { message: `prompt in ${testIds(target).label}`, intervals: [250] }).toContain(prompt);
 }
 
 /** Types keys into a terminal the way a keyboard does (through xterm's input handling). */
-export async function typeInto(page: Page, port: number, text: string): Promise<void> {
-  await page.getByTestId(`tab-${port}`).click();
-  await page.locator(`[data-testid="terminal-${port}"] textarea`).focus();
+export async function typeInto(page: Page, target: TerminalTarget, text: string): Promise<void> {
+  const ids = testIds(target);
+  await page.getByTestId(ids.tab).click();
+  await page.locator(`[data-testid="${ids.terminal}"] textarea`).focus();
   await page.keyboard.type(text);
 }
 
@@ -51,15 +61,15 @@ let markerCount = 0;
  */
 export async function runInTerminal(
   page: Page,
-  port: number,
+  target: TerminalTarget,
   command: string,
   { timeout }: { timeout?: number } = {},
 ): Promise<{ output: string; exitCode: number }> {
   const marker = `END${Date.now().toString(36)}${markerCount++}`;
-  await typeInto(page, port, `${command}; echo "${marker}=$?"\n`);
+  await typeInto(page, target, `${command}; echo "${marker}=$?"\n`);
   const pattern = new RegExp(`^${marker}=(\\d+)\\s*$`, 'm');
-  await expect.poll(() => terminalText(page, port), { message: `\`${command}\` to finish`, intervals: [250], timeout }).toMatch(pattern);
-  const text = await terminalText(page, port);
+  await expect.poll(() => terminalText(page, target), { message: `\`${command}\` to finish`, intervals: [250], timeout }).toMatch(pattern);
+  const text = await terminalText(page, target);
   const end = text.search(pattern);
   const echo = text.lastIndexOf(`${marker}=$?"`, end);
   const output = text.slice(text.indexOf('\n', echo) + 1, end);

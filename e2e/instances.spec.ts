@@ -1,0 +1,86 @@
+/**
+ * Several instances in one tab, as a Play with Docker user worked: add node2 and node3, reach
+ * them by name, publish a port on one and open it from another and in the preview, ssh
+ * between them, remove one. One page for all of it (three machines are costly to start).
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { runInTerminal, terminalText, waitForPrompt, type TerminalTarget } from './terminal';
+
+const on = (instance: string, port = 0): TerminalTarget => ({ instance, port });
+
+async function run(page: Page, target: TerminalTarget, command: string): Promise<string> {
+  const { output, exitCode } = await runInTerminal(page, target, command);
+  expect(exitCode, `${command}\n${output}`).toBe(0);
+  return output;
+}
+
+async function addInstance(page: Page, name: string): Promise<void> {
+  await page.getByTestId('add-instance').first().click();
+  await expect(page.getByTestId(`instance-${name}-state`)).toHaveText('running', { timeout: 5 * 60_000 });
+  // Its prompt already carries its own name: the identity came before the terminal.
+  await waitForPrompt(page, on(name), `root@${name}:~#`);
+}
+
+test.describe.serial('instances', () => {
+  let page: Page;
+
+  test.beforeAll(async ({ browser }) => {
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto('./');
+    await waitForPrompt(page, 0);
+  });
+
+  test.afterAll(async () => {
+    await page.close();
+  });
+
+  test('adds node2 and node3, each its own machine, and node1 joins them', async () => {
+    await expect(page.getByTestId('instances')).toHaveCount(0);
+    await addInstance(page, 'node2');
+    await addInstance(page, 'node3');
+    await expect(page.getByTestId('instance-node2')).toContainText('192.168.86.101');
+    await expect(page.getByTestId('instance-node3')).toContainText('192.168.86.102');
+    const facts = await run(page, on('node3'), 'hostname; cat /sys/class/net/eth0/address; getent hosts node1 node2');
+    expect(facts).toContain('node3\n52:54:00:86:00:03');
+    expect(facts).toMatch(/192\.168\.86\.100\s+node1/);
+    expect(facts).toMatch(/192\.168\.86\.101\s+node2/);
+    // node1 took its name on the LAN: its next prompt says so.
+    await page.getByTestId('instance-node1').getByRole('tab').click();
+    expect(await run(page, 0, 'hostname')).toContain('node1');
+    await expect.poll(() => terminalText(page, 0)).toContain('root@node1:~#');
+  });
+
+  test('names resolve and answer ping across the LAN', async () => {
+    await page.getByTestId('instance-node3').getByRole('tab').click();
+    expect(await run(page, on('node3'), 'ping -c 2 node1')).toMatch(/2 packets transmitted, 2 received/);
+    await page.getByTestId('instance-node2').getByRole('tab').click();
+    expect(await run(page, on('node2'), 'ping -c 1 node3')).toMatch(/1 received/);
+  });
+
+  test('a port published on node2 answers curl from node3 and opens in the preview', async () => {
+    await page.getByTestId('instance-node2').getByRole('tab').click();
+    await run(page, on('node2'), 'docker run -d -p 8080:80 --name web nginx');
+    // The preview opens on node2's new port by itself once nginx answers.
+    await expect(page.getByTestId('preview-address')).toHaveValue('node2:8080/', { timeout: 3 * 60_000 });
+    await expect(page.frameLocator('[data-testid="preview-frame"]').locator('body')).toContainText('Welcome to nginx');
+    await page.getByTestId('instance-node3').getByRole('tab').click();
+    expect(await run(page, on('node3'), 'curl -s http://node2:8080/')).toContain('Welcome to nginx');
+  });
+
+  test('ssh from node2 to node1 logs in as root and runs a command, asking nothing', async () => {
+    await page.getByTestId('instance-node2').getByRole('tab').click();
+    const output = await run(page, on('node2'), 'ssh node1 "hostname; id -un"');
+    expect(output).toMatch(/node1\s+root/);
+    expect(output).not.toMatch(/password|authenticity/i);
+  });
+
+  test('removing node3 takes it off the LAN; the others keep running', async () => {
+    await page.getByTestId('remove-node3').click();
+    await expect(page.getByTestId('instance-node3')).toHaveCount(0);
+    await expect(page.getByTestId('instance-node1')).toHaveAttribute('data-state', 'ready');
+    await page.getByTestId('instance-node2').getByRole('tab').click();
+    const result = await runInTerminal(page, on('node2'), 'getent hosts node3 || echo "node3 is gone"');
+    expect(result.output).toContain('node3 is gone');
+    expect(await run(page, on('node2'), 'docker ps --format "{{.Names}}"')).toContain('web');
+  });
+});
