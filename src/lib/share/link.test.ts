@@ -12,6 +12,7 @@ const playground: SharedPlayground = {
   lesson: '04-your-image/03-build',
   step: 1,
   setup: ['cd /workspace/flask && docker build -t flask-app .'],
+  instances: 3,
 };
 
 const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
@@ -22,7 +23,7 @@ const refusal = (fragment: string) =>
   );
 
 describe('share links', () => {
-  it('round-trip files, lesson, step and setup commands', async () => {
+  it('round-trip files, lesson, step, setup commands and the instance count', async () => {
     const link = await encodeShareLink(playground);
     expect(link).toMatch(/^#share=1\.[\w-]+\.[\w-]{12}$/);
     expect(await decodeShareLink(link)).toEqual(playground);
@@ -70,6 +71,8 @@ describe('share links', () => {
     expect((await forge({ files: { '/workspace/../etc/passwd': 'x' } }))?.message).toMatch(/outside the workspace/);
     expect((await forge({ files: {}, setup: ['ls\nrm -rf /'] }))?.message).toMatch(/setup commands are malformed/);
     expect((await forge({ files: {}, lesson: '../../x' }))?.message).toMatch(/lesson/);
+    expect((await forge({ files: {}, instances: 6 }))?.message).toMatch(/impossible number of instances/);
+    expect((await forge({ files: {}, instances: 1.5 }))?.message).toMatch(/impossible number of instances/);
     expect((await forge({ files: {}, extra: 1 }))?.message).toMatch(/unknown part "extra"/);
     expect((await forge([1, 2]))?.message).toMatch(/does not describe a playground/);
   });

@@ -1,6 +1,7 @@
 /**
  * A shared playground lives entirely in a link's fragment (never sent to any server):
- * workspace files, the lesson and step, and setup commands the receiver must agree to run.
+ * workspace files, the lesson and step, how many instances, and setup commands the receiver
+ * must agree to run.
  *
  *   #share=1.<base64url of deflate-raw(JSON)>.<base64url of the first 9 bytes of its SHA-256>
  *
@@ -11,6 +12,7 @@ import { base64UrlToBytes, bytesToBase64Url } from '../base64';
 import { isSafeWorkspacePath } from '../workspace-paths';
 import { z } from 'zod';
 import { compress, decompress } from './deflate';
+import { MAX_INSTANCES } from '../instances/identity';
 
 export const SHARE_PREFIX = '#share=';
 const VERSION = '1';
@@ -24,6 +26,7 @@ const MAX_SETUP = 20;
 const LESSON_MESSAGE = 'This link names a lesson in a form Berth does not know.';
 const STEP_MESSAGE = 'This link names an impossible lesson step.';
 const SETUP_MESSAGE = `This link's setup commands are malformed (at most ${MAX_SETUP} single-line commands).`;
+const INSTANCES_MESSAGE = `This link asks for an impossible number of instances (1 to ${MAX_INSTANCES}).`;
 
 /** What a link may carry: anything else is refused with the message given here. */
 export const sharedPlaygroundSchema = z.strictObject(
@@ -55,6 +58,8 @@ export const sharedPlaygroundSchema = z.strictObject(
       )
       .max(MAX_SETUP, SETUP_MESSAGE)
       .optional(),
+    /** How many instances the playground had (node1 and the ones added): the receiver's start as many. */
+    instances: z.int({ error: INSTANCES_MESSAGE }).min(1, INSTANCES_MESSAGE).max(MAX_INSTANCES, INSTANCES_MESSAGE).optional(),
   },
   { error: 'This link does not describe a playground.' },
 );
