@@ -70,10 +70,12 @@ export interface PageFigures {
   };
 }
 
-const PORT = 4179;
+export const PREVIEW_PORT = 4179;
+const PORT = PREVIEW_PORT;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-async function startServer(): Promise<ChildProcess> {
+/** `vite preview` of dist/ on PREVIEW_PORT, once it answers. */
+export async function startPreviewServer(): Promise<ChildProcess> {
   const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(PORT), '--strictPort'], { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
     try {
@@ -324,7 +326,7 @@ async function openPlayground(
 
 /** Only the snapshot figures, on a fresh playground (`npm run bench -- --only-snapshot`). */
 export async function measureSnapshotOnly(log: (line: string) => void): Promise<PageFigures['snapshot']> {
-  const server = await startServer();
+  const server = await startPreviewServer();
   const browser = await chromium.launch({ ...chromiumLaunchOptions, headless: true });
   try {
     const { page } = await openPlayground(browser, log);
@@ -336,7 +338,7 @@ export async function measureSnapshotOnly(log: (line: string) => void): Promise<
 }
 
 export async function measurePage(log: (line: string) => void): Promise<PageFigures> {
-  const server = await startServer();
+  const server = await startPreviewServer();
   const browser = await chromium.launch({ ...chromiumLaunchOptions, headless: true });
   try {
     const peak = new PeakResident();

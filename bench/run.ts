@@ -15,6 +15,7 @@
  *                            v86's JIT settings side by side in the page (-jit.json)
  *   --only-builds --vm-dirs A,B [--rounds N]
  *                            two guest builds side by side under Node (-builds.json)
+ *   --only-instances         node2 and node3 added in Chromium: start, memory, idle CPU (-instances.json)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { measureColdBoot, type ColdBootFigures } from './busy-boot';
 import { measureEngines, type EngineFigures } from './engines';
 import { measureBuilds } from './builds';
 import { measureJit } from './jit';
+import { instanceRows, measureInstances } from './instances';
 import type { EngineName } from '../e2e/engines/drivers';
 import { measureSoak, type SoakFigures } from './soak';
 import { measureLessonWalk } from './lessons';
@@ -93,6 +95,13 @@ if (process.argv.includes('--only-builds')) {
     console.log(`${row.command}: ${cells.join(' | ')}`);
   }
   writeResults({ builds: { builds } });
+  process.exit(0);
+}
+// `--only-instances`: what added instances cost in the page.
+if (process.argv.includes('--only-instances')) {
+  const instances = await measureInstances(log);
+  for (const [k, v] of instanceRows(instances)) console.log(`${k}: ${v}`);
+  writeResults({ instances });
   process.exit(0);
 }
 // `--only-soak`: an hour of a learner's session, sampled every minute.

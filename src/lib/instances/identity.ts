@@ -55,15 +55,16 @@ function writeFile(path: string, text: string, mode = '644'): string {
 
 /**
  * Makes the restored machine this instance: hostname, MAC and address on eth0 (the gateway
- * stays v86's stack), machine-id, and an ssh host key of its own with sshd started. Prints
+ * stays v86's stack), machine-id (kept when none is given: a machine resumed from its own
+ * snapshot), and an ssh host key of its own with sshd started. Prints
  * the host key's public line after HOST_KEY_MARK (readHostKey).
  */
-export function joinCommand(identity: InstanceIdentity, machineId: string): string {
+export function joinCommand(identity: InstanceIdentity, machineId?: string): string {
   return [
     'set -e',
     `hostname ${identity.name}`,
     `echo ${identity.name} > /etc/hostname`,
-    `echo ${machineId} > /etc/machine-id`,
+    ...(machineId ? [`echo ${machineId} > /etc/machine-id`] : []),
     `ip link set dev eth0 address ${identity.mac}`,
     'ip addr flush dev eth0',
     `ip addr add ${identity.ip}/24 dev eth0`,

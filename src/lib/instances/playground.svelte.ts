@@ -10,6 +10,8 @@
  */
 import { EthernetSwitch, type SwitchPort } from '../lan/ethernet-switch';
 import type { VmSession } from '../vm-session.svelte';
+import type { SnapshotFigures } from '../vm/worker-api';
+import { bundleSnapshots, splitSnapshots, type MachineSnapshot } from '../snapshots/playground-snapshot';
 import {
   MAX_INSTANCES,
   installKeyCommand,
@@ -27,8 +29,14 @@ import {
 
 export type InstanceState = 'starting' | 'joining' | 'ready' | 'failed';
 
-/** What an instance costs the tab (measured: bench, "instances"); the memory check uses it. */
+/**
+ * What the tab holds with node1 at its prompt (README, "Known limits") and what each added
+ * instance may add (the issue's bound; measured: bench/instances.ts): the memory check's sums.
+ */
+const TAB_BYTES_NODE1 = 760 * 2 ** 20;
 const TAB_BYTES_PER_INSTANCE = 600 * 2 ** 20;
+/** The share of the device's memory one tab may take before the system starts to suffer. */
+const DEVICE_MEMORY_SHARE = 0.6;
 /** How often the list's memory figure is read from each running instance. */
 const MEMORY_POLL_MS = 20_000;
 const JOIN_TIMEOUT_MS = 120_000;
@@ -119,7 +127,7 @@ export class Playground {
     if (this.primary.session.status !== 'ready') return 'node1 must be running before another instance can join it.';
     if (this.instances.some((i) => i.state === 'starting' || i.state === 'joining')) return 'Another instance is still starting.';
     const memory = this.deviceMemoryBytes();
-    if (memory !== undefined && (this.instances.length + 1) * TAB_BYTES_PER_INSTANCE > memory * 0.6) {
+    if (memory !== undefined && TAB_BYTES_NODE1 + this.instances.length * TAB_BYTES_PER_INSTANCE > memory * DEVICE_MEMORY_SHARE) {
       return `This device has about ${Math.round(memory / 2 ** 30)} GB of memory; another instance (about ${TAB_BYTES_PER_INSTANCE / 2 ** 20} MB) would leave the browser too little. Remove one first.`;
     }
     return null;
@@ -155,6 +163,68 @@ export class Playground {
     return instance;
   }
 
+  /**
+   * Every running instance's snapshot as one (playground-snapshot.ts): node1 alone gives its
+   * own snapshot as before. The figures add up the machines'.
+   */
+  async takeSnapshot(): Promise<{ snapshot: Uint8Array; figures: SnapshotFigures }> {
+    const running = this.instances.filter((i) => i.primary || (i.state === 'ready' && i.session.status === 'ready'));
+    const taken = await Promise.all(running.map((i) => i.session.takeSnapshot()));
+    const machines: MachineSnapshot[] = taken.map((t, n) => ({ number: running[n].identity.number, snapshot: t.snapshot }));
+    const sum = (pick: (f: SnapshotFigures) => number) => taken.reduce((total, t) => total + pick(t.figures), 0);
+    const snapshot = bundleSnapshots(machines);
+    return {
+      snapshot,
+      figures: {
+        storedBytes: snapshot.length,
+        stateBytes: sum((f) => f.stateBytes),
+        storedPages: sum((f) => f.storedPages),
+        nonzeroPages: sum((f) => f.nonzeroPages),
+        seconds: Math.max(...taken.map((t) => t.figures.seconds)),
+      },
+    };
+  }
+
+  /**
+   * Restarts the playground from a snapshot: the instances running now stop, node1 resumes
+   * its part, and each other instance saved with it resumes its own and takes its place on
+   * the LAN again (its identity and keys are in its snapshot).
+   */
+  async restore(data: Uint8Array): Promise<void> {
+    const [node1, ...others] = splitSnapshots(data);
+    for (const instance of this.instances.filter((i) => !i.primary)) {
+      instance.unplugFrom(this.lan);
+      instance.session.stop();
+    }
+    this.instances = [this.primary];
+    this.activeName = this.primary.name;
+    this.primary.hostKey = undefined;
+    this.primary.unplugFrom(this.lan);
+    await this.primary.session.start('state', node1.snapshot);
+    if (this.primary.session.status !== 'ready' || !others.length) return;
+    await this.rejoin(this.primary, { fresh: false });
+    for (const saved of others) {
+      const instance = new Instance(instanceIdentity(saved.number), this.newSession(), false);
+      this.instances = [...this.instances, instance].sort((a, b) => a.identity.number - b.identity.number);
+      try {
+        await instance.session.start('state', saved.snapshot);
+        const result = instance.session.bootResult;
+        if (instance.session.status !== 'ready') throw new Error(instance.session.bootError ?? instance.session.fault?.message ?? 'its machine did not start');
+        if (!result?.resumed) throw new Error(`its snapshot could not be resumed (${result?.snapshotError ?? 'unknown reason'})`);
+        instance.state = 'joining';
+        await this.join(instance, { fresh: false });
+        await this.updateNeighbours();
+        instance.state = 'ready';
+      } catch (error) {
+        instance.state = 'failed';
+        instance.error = `${instance.name} could not be restored: ${(error as Error).message}`;
+        instance.session.stop();
+        instance.unplugFrom(this.lan);
+      }
+    }
+    this.watchMemory();
+  }
+
   /** Stops an instance and takes it off the LAN; the others forget its name. node1 stays. */
   async removeInstance(instance: Instance): Promise<void> {
     if (instance.primary) throw new Error('node1 is the playground itself (lessons, snapshots, the editor use it) and cannot be removed.');
@@ -180,10 +250,10 @@ export class Playground {
     await this.rejoin(instance);
   }
 
-  private async rejoin(instance: Instance): Promise<void> {
+  private async rejoin(instance: Instance, options?: { fresh: boolean }): Promise<void> {
     instance.state = 'joining';
     try {
-      await this.join(instance);
+      await this.join(instance, options);
       await this.updateNeighbours();
       instance.state = 'ready';
     } catch (error) {
@@ -192,9 +262,13 @@ export class Playground {
     }
   }
 
-  /** Identity, host key, LAN cable and the playground's ssh key, in that order. */
-  private async join(instance: Instance): Promise<void> {
-    const joined = await this.run(instance, joinCommand(instance.identity, newMachineId()));
+  /**
+   * Identity, host key, LAN cable and the playground's ssh key, in that order. A machine
+   * resumed from a snapshot (not fresh) keeps its machine-id, and its consoles are left as
+   * they were (a program may run in them).
+   */
+  private async join(instance: Instance, { fresh = true } = {}): Promise<void> {
+    const joined = await this.run(instance, joinCommand(instance.identity, fresh ? newMachineId() : undefined));
     instance.hostKey = readHostKey(joined);
     await instance.plugInto(this.lan);
     // node1 makes the key (and keeps it, so a snapshot of node1 holds it); the rest get a copy.
@@ -208,7 +282,13 @@ export class Playground {
         await Promise.all(others.map((i) => this.run(i, installKeyCommand(key))));
       }
     }
-    if (!instance.primary) await this.run(instance, installKeyCommand(this.key));
+    if (!instance.primary) {
+      await this.run(instance, installKeyCommand(this.key));
+      // Its shells (all at the prompt they had when the state was saved, none shown yet) print
+      // a new one, with the new name: a redraw (Ctrl-L, when a terminal opens) would repeat
+      // the old prompt, expanded before the rename.
+      if (fresh) for (let port = 0; port < (instance.session.bootResult?.consolePorts ?? 0); port++) instance.session.writeConsole(port, '\r', false);
+    }
   }
 
   /** Every joined instance's /etc/hosts and ssh known hosts: all current instances. */

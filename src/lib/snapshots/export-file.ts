@@ -6,6 +6,7 @@
  * Import checks everything before anything is stored: the header, the description, that the
  * snapshot unpacks within its limit, its checksum, and that it names the description's build.
  */
+import { splitSnapshots } from './playground-snapshot';
 import { SnapshotFormatError, verifySnapshot } from '../machine-state/delta';
 import { unpackSnapshot } from '../machine-state/pack';
 
@@ -52,9 +53,12 @@ export async function decodeSnapshotFile(file: Uint8Array): Promise<{ descriptio
     throw new SnapshotFormatError('This snapshot file is damaged (its description lacks a name, build or date).', 'corrupt');
   }
   const snapshot = file.slice(magic.length + 4 + jsonLength);
-  const frameBuild = await verifySnapshot(await unpackSnapshot(snapshot, SNAPSHOT_UNPACKED_LIMIT));
-  if (frameBuild !== description.buildId)
-    throw new SnapshotFormatError('This snapshot file is damaged (its description names another build than its contents).', 'corrupt');
+  // A playground's file holds each instance's snapshot: every one is checked.
+  for (const machine of splitSnapshots(snapshot)) {
+    const frameBuild = await verifySnapshot(await unpackSnapshot(machine.snapshot, SNAPSHOT_UNPACKED_LIMIT));
+    if (frameBuild !== description.buildId)
+      throw new SnapshotFormatError('This snapshot file is damaged (its description names another build than its contents).', 'corrupt');
+  }
   return {
     description: { name: description.name.slice(0, 200), buildId: description.buildId, createdAt: description.createdAt, lesson: description.lesson },
     snapshot,

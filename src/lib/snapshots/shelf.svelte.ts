@@ -4,6 +4,7 @@
  * holds a Web Lock for as long as it lives, and a second tab says so instead of saving.
  */
 import type { VmSession } from '../vm-session.svelte';
+import type { Playground } from '../instances/playground.svelte';
 import type { SnapshotFigures } from '../vm/worker-api';
 import { SnapshotFormatError } from '../machine-state/delta';
 import { decodeSnapshotFile, encodeSnapshotFile } from './export-file';
@@ -39,9 +40,15 @@ export class SnapshotShelf {
   private autoTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
+    /** node1: its status, activity and boot result. */
     private readonly session: VmSession,
     /** The lesson open now, recorded with each snapshot. */
     private readonly currentLesson: () => string | undefined = () => undefined,
+    /** What a snapshot holds and how it restarts: the whole playground's instances, or node1 alone. */
+    private readonly machines: Pick<Playground, 'takeSnapshot' | 'restore'> = {
+      takeSnapshot: () => session.takeSnapshot(),
+      restore: (data) => session.start('state', data),
+    },
   ) {}
 
   /** Takes the playground's lock (or learns another tab has it) and lists what is stored. */
@@ -114,7 +121,7 @@ export class SnapshotShelf {
     this.message = null;
     try {
       const data = await this.store.read(meta);
-      await this.session.start('state', data);
+      await this.machines.restore(data);
       const result = this.session.bootResult;
       if (result?.snapshotError)
         this.message = { kind: 'error', text: `"${meta.name}" could not be restored, so the machine started fresh: ${result.snapshotError}` };
@@ -182,7 +189,7 @@ export class SnapshotShelf {
     const activity = this.session.lastInputAt;
     const started = performance.now();
     try {
-      const { snapshot, figures } = await this.session.takeSnapshot();
+      const { snapshot, figures } = await this.machines.takeSnapshot();
       const replaces = this.items.find((s) => s.buildId === this.buildId && (auto ? s.auto : !s.auto && s.name === name));
       const meta = await this.store.save({ name, buildId: this.buildId!, createdAt: Date.now(), auto, lesson: this.currentLesson() }, snapshot, replaces);
       this.lastSavedActivity = activity;
