@@ -74,31 +74,36 @@ async function idleCores(page: Page, log: (line: string) => void, what: string):
   return (cpuSeconds(pids) - before) / ((Date.now() - started) / 1000);
 }
 
-/** A comment typed into node1's terminal: milliseconds until xterm shows it, then the line is cleared. */
+/**
+ * Keys sent to node1's first console as its terminal sends what is typed (VmSession.writeConsole,
+ * xterm's onData), and the milliseconds until xterm shows them echoed; the line is cleared after.
+ */
 async function echoMs(page: Page): Promise<number> {
-  const text = `#echo${Math.random().toString(36).slice(2, 8)}`;
   await page.getByTestId('instance-node1').getByRole('tab').click();
-  await page.locator('[data-testid="terminal-0"] textarea').focus();
-  const waiting = page.evaluate((text) => {
-    const element = document.querySelector('[data-testid="terminal-0"]') as HTMLElement & {
-      xterm: { buffer: { active: { length: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined } } };
-    };
-    const started = performance.now();
-    return new Promise<number>((resolve) => {
-      const look = () => {
-        const buffer = element.xterm.buffer.active;
-        for (let i = Math.max(0, buffer.length - 5); i < buffer.length; i++) {
-          if (buffer.getLine(i)?.translateToString(true).includes(text)) return resolve(performance.now() - started);
-        }
-        requestAnimationFrame(look);
+  return page.evaluate(
+    async (text) => {
+      const element = document.querySelector('[data-testid="terminal-0"]') as HTMLElement & {
+        xterm: { buffer: { active: { length: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined } } };
       };
-      look();
-    });
-  }, text);
-  await page.keyboard.type(text);
-  const ms = await waiting;
-  await page.keyboard.press('Control+U');
-  return ms;
+      const { session } = (window as unknown as { berth: { session: { writeConsole(port: number, data: string): void } } }).berth;
+      const shown = () => {
+        const buffer = element.xterm.buffer.active;
+        // The whole buffer: the prompt line sits anywhere on the screen, not at its bottom.
+        for (let i = 0; i < buffer.length; i++) if (buffer.getLine(i)?.translateToString(true).includes(text)) return true;
+        return false;
+      };
+      const started = performance.now();
+      session.writeConsole(0, text);
+      while (!shown()) {
+        if (performance.now() - started > 30_000) throw new Error(`"${text}" was not echoed within 30 s`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      const ms = performance.now() - started;
+      session.writeConsole(0, '\x15'); // Ctrl-U
+      return ms;
+    },
+    `#echo${Math.random().toString(36).slice(2, 8)}`,
+  );
 }
 
 export async function measureInstances(log: (line: string) => void): Promise<InstanceFigures> {
@@ -107,6 +112,8 @@ export async function measureInstances(log: (line: string) => void): Promise<Ins
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.addInitScript('globalThis.__name = (fn) => fn');
+    page.on('crash', () => log(`instances: the tab crashed (renderers held ${rendererResidentMiB().toFixed(0)} MiB at the last reading)`));
+    page.on('console', (message) => message.type() === 'error' && log(`instances: page error: ${message.text()}`));
     log('instances: node1 to its prompt…');
     const started = Date.now();
     await page.goto(`http://127.0.0.1:${PREVIEW_PORT}/`);
@@ -137,6 +144,7 @@ export async function measureInstances(log: (line: string) => void): Promise<Ins
       const toPromptSeconds = (Date.now() - clicked) / 1000;
       const tabMiB = rendererResidentMiB();
       added.push({ name, toPromptSeconds, tabMiB, tabMiBAdded: tabMiB - previous });
+      log(`instances: ${name} at its prompt after ${toPromptSeconds.toFixed(1)} s; renderers ${tabMiB.toFixed(0)} MiB`);
       previous = tabMiB;
     }
     const idleCoresThreeInstances = await idleCores(page, log, 'three instances');
