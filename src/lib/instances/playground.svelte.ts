@@ -104,9 +104,10 @@ export class Playground {
     const node1 = new Instance(instanceIdentity(1), primary, true);
     node1.state = primary.status === 'ready' ? 'ready' : 'starting';
     this.instances = [node1];
-    // node1 restarted (start fresh, a snapshot restored, after a fault) is a new machine in
-    // a new worker: while it has neighbours it joins their LAN again.
+    // node1's page carries every instance's previews (its service worker is the page's).
     primary.previewRoute = (host) => this.instances.find((i) => i.name === host && i.state === 'ready')?.session;
+    // node1 restarted (start fresh, after a fault) is a new machine in a new worker: while it
+    // has neighbours it joins their LAN again.
     primary.onReady = () => {
       node1.state = 'ready';
       if (this.instances.length > 1) void this.rejoin(node1);
