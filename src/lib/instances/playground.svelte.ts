@@ -46,8 +46,6 @@ export class Instance {
   error = $state<string | null>(null);
   /** The guest's memory in use (MemTotal − MemAvailable), read every MEMORY_POLL_MS. */
   memoryUsedBytes = $state<number | null>(null);
-  /** Seconds from "Add instance" to its prompt. */
-  startSeconds = $state<number | null>(null);
   /** Its terminals (consoles hvc0…) and the one shown. */
   openPorts = $state<number[]>([0]);
   activePort = $state(0);
@@ -141,7 +139,6 @@ export class Playground {
     const number = nextInstanceNumber(this.instances.map((i) => i.identity.number))!;
     const instance = new Instance(instanceIdentity(number), this.newSession(), false);
     this.instances = [...this.instances, instance].sort((a, b) => a.identity.number - b.identity.number);
-    const started = performance.now();
     try {
       await instance.session.start('state');
       if (instance.session.status !== 'ready') {
@@ -151,7 +148,6 @@ export class Playground {
       if (!this.primary.hostKey) await this.join(this.primary);
       await this.join(instance);
       await this.updateNeighbours();
-      instance.startSeconds = (performance.now() - started) / 1000;
       instance.state = 'ready';
       this.activeName = instance.name;
       this.watchMemory();
