@@ -4,11 +4,10 @@
  * memory after each, what an idle instance costs the machine's cores, and whether typing in
  * node1 still echoes at once with three instances running.
  */
-import { readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { chromium, type Page } from '@playwright/test';
 import { chromiumLaunchOptions } from '../playwright.config';
-import { startPreviewServer, PREVIEW_PORT } from './page';
+import { echoMs, startPreviewServer, PREVIEW_PORT } from './page';
+import { cpuSeconds, rendererPids, rendererResidentMiB } from './processes';
 
 export interface InstanceFigures {
   /** node1: navigation to its prompt, and the restore inside it (BootResult.seconds). */
@@ -27,41 +26,6 @@ export interface InstanceFigures {
 }
 
 const IDLE_SECONDS = 60;
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
-
-/** Every Chromium renderer's pid: the tab and its workers live in one. */
-function rendererPids(): number[] {
-  return execFileSync('ps', ['-eo', 'pid=,args='])
-    .toString()
-    .split('\n')
-    .filter((line) => line.includes('--type=renderer'))
-    .map((line) => Number(line.trim().split(/\s+/)[0]));
-}
-
-function cpuSeconds(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      // utime and stime are the 14th and 15th fields, after the parenthesised command name.
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process ended
-    }
-  }
-  return ticks / CLOCK_TICKS;
-}
-
-function rendererResidentMiB(): number {
-  return rendererPids().reduce((sum, pid) => {
-    try {
-      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-      return sum + Number(rss ?? 0) / 1024;
-    } catch {
-      return sum;
-    }
-  }, 0);
-}
 
 async function idleCores(page: Page, log: (line: string) => void, what: string): Promise<number> {
   log(`instances: ${IDLE_SECONDS} s idle with ${what}…`);
@@ -72,38 +36,6 @@ async function idleCores(page: Page, log: (line: string) => void, what: string):
   const started = Date.now();
   await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
   return (cpuSeconds(pids) - before) / ((Date.now() - started) / 1000);
-}
-
-/**
- * Keys sent to node1's first console as its terminal sends what is typed (VmSession.writeConsole,
- * xterm's onData), and the milliseconds until xterm shows them echoed; the line is cleared after.
- */
-async function echoMs(page: Page): Promise<number> {
-  await page.getByTestId('instance-node1').getByRole('tab').click();
-  return page.evaluate(
-    async (text) => {
-      const element = document.querySelector('[data-testid="terminal-0"]') as HTMLElement & {
-        xterm: { buffer: { active: { length: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined } } };
-      };
-      const { session } = (window as unknown as { berth: { session: { writeConsole(port: number, data: string): void } } }).berth;
-      const shown = () => {
-        const buffer = element.xterm.buffer.active;
-        // The whole buffer: the prompt line sits anywhere on the screen, not at its bottom.
-        for (let i = 0; i < buffer.length; i++) if (buffer.getLine(i)?.translateToString(true).includes(text)) return true;
-        return false;
-      };
-      const started = performance.now();
-      session.writeConsole(0, text);
-      while (!shown()) {
-        if (performance.now() - started > 30_000) throw new Error(`"${text}" was not echoed within 30 s`);
-        await new Promise((resolve) => setTimeout(resolve, 2));
-      }
-      const ms = performance.now() - started;
-      session.writeConsole(0, '\x15'); // Ctrl-U
-      return ms;
-    },
-    `#echo${Math.random().toString(36).slice(2, 8)}`,
-  );
 }
 
 export async function measureInstances(log: (line: string) => void): Promise<InstanceFigures> {
@@ -149,6 +81,7 @@ export async function measureInstances(log: (line: string) => void): Promise<Ins
     }
     const idleCoresThreeInstances = await idleCores(page, log, 'three instances');
     const echo: number[] = [];
+    await page.getByTestId('instance-node1').getByRole('tab').click();
     for (let i = 0; i < 5; i++) echo.push(await echoMs(page));
     const switchCounters = await page.evaluate(
       () => (window as unknown as { berth: { playground: { lan: { counters: InstanceFigures['switchCounters'] } } } }).berth.playground.lan.counters,

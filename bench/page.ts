@@ -4,6 +4,7 @@
  * the guest's speed there.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { chromiumLaunchOptions } from '../playwright.config';
 import type { CommandFigure } from './guest';
@@ -74,9 +75,13 @@ export const PREVIEW_PORT = 4179;
 const PORT = PREVIEW_PORT;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-/** `vite preview` of dist/ on PREVIEW_PORT, once it answers. */
-export async function startPreviewServer(): Promise<ChildProcess> {
-  const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(PORT), '--strictPort'], { stdio: 'ignore' });
+/** `vite preview` of dist/ (or another build of the page, `outDir`) on PREVIEW_PORT, once it answers. */
+export async function startPreviewServer(outDir = 'dist'): Promise<ChildProcess> {
+  // vite itself, not through npx: killing npx leaves its vite serving the port.
+  const vite = fileURLToPath(new URL('../node_modules/vite/bin/vite.js', import.meta.url));
+  const server = spawn(process.execPath, [vite, 'preview', '--host', '127.0.0.1', '--port', String(PORT), '--strictPort', '--outDir', outDir], {
+    stdio: 'ignore',
+  });
   for (let i = 0; i < 100; i++) {
     try {
       if ((await fetch(`http://127.0.0.1:${PORT}/`)).ok) return server;
@@ -184,6 +189,37 @@ async function measureOffline(page: Page, log: (line: string) => void): Promise<
   const offlineNavigationSeconds = (Date.now() - started) / 1000;
   await page.context().setOffline(false);
   return { fullOfflineBytes, makeAvailableSeconds, warmNavigationSeconds, offlineNavigationSeconds };
+}
+
+/**
+ * Keys sent to the shown machine's first console as its terminal sends what is typed (VmSession.writeConsole,
+ * xterm's onData), and the milliseconds until xterm shows them echoed; the line is cleared after.
+ */
+export async function echoMs(page: Page): Promise<number> {
+  return page.evaluate(
+    async (text) => {
+      const element = document.querySelector('[data-testid="terminal-0"]') as HTMLElement & {
+        xterm: { buffer: { active: { length: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined } } };
+      };
+      const { session } = (window as unknown as { berth: { session: { writeConsole(port: number, data: string): void } } }).berth;
+      const shown = () => {
+        const buffer = element.xterm.buffer.active;
+        // The whole buffer: the prompt line sits anywhere on the screen, not at its bottom.
+        for (let i = 0; i < buffer.length; i++) if (buffer.getLine(i)?.translateToString(true).includes(text)) return true;
+        return false;
+      };
+      const started = performance.now();
+      session.writeConsole(0, text);
+      while (!shown()) {
+        if (performance.now() - started > 30_000) throw new Error(`"${text}" was not echoed within 30 s`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      const ms = performance.now() - started;
+      session.writeConsole(0, '\x15'); // Ctrl-U
+      return ms;
+    },
+    `#echo${Math.random().toString(36).slice(2, 8)}`,
+  );
 }
 
 /** The largest Chromium renderer's resident memory: the tab with its worker and the guest's memory. */

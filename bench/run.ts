@@ -16,6 +16,8 @@
  *   --only-builds --vm-dirs A,B [--rounds N]
  *                            two guest builds side by side under Node (-builds.json)
  *   --only-instances         node2 and node3 added in Chromium: start, memory, idle CPU (-instances.json)
+ *   --only-idle [--dist-dirs A,B] [--rounds N]
+ *                            an idle machine's CPU in Chromium, builds of the page side by side (-idle.json)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ import { measureEngines, type EngineFigures } from './engines';
 import { measureBuilds } from './builds';
 import { measureJit } from './jit';
 import { instanceRows, measureInstances } from './instances';
+import { idleRows, measureIdle } from './idle';
 import type { EngineName } from '../e2e/engines/drivers';
 import { measureSoak, type SoakFigures } from './soak';
 import { measureLessonWalk } from './lessons';
@@ -102,6 +105,14 @@ if (process.argv.includes('--only-instances')) {
   const instances = await measureInstances(log);
   for (const [k, v] of instanceRows(instances)) console.log(`${k}: ${v}`);
   writeResults({ instances });
+  process.exit(0);
+}
+// `--only-idle`: what an idle machine costs, builds of the page side by side.
+if (process.argv.includes('--only-idle')) {
+  const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+  const idle = await measureIdle(log, (flag('--dist-dirs') ?? 'dist').split(',').filter(Boolean), Number(flag('--rounds') ?? 1));
+  for (const [k, v] of idleRows(idle)) console.log(`${k}: ${v}`);
+  writeResults({ idle: { builds: idle } });
   process.exit(0);
 }
 // `--only-soak`: an hour of a learner's session, sampled every minute.
