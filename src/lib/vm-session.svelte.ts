@@ -43,6 +43,7 @@ export class VmSession {
     exec: (command, timeoutMs) => this.exec(command, timeoutMs),
     httpRequest: (port, request) => this.httpRequest(port, request),
     running: () => this.status === 'ready',
+    lastActivityAt: () => Math.max(this.lastInputAt, this.lastConsoleOutputAt),
   });
   get ports(): GuestPort[] {
     return this.portWatch.ports;
@@ -161,7 +162,10 @@ export class VmSession {
   /** `typed` is false for the page's own keys (a prompt redraw), which are not the learner's activity. */
   writeConsole(port: number, data: string, typed = true): void {
     if (this.status !== 'ready') return;
-    if (typed) this.lastInputAt = Date.now();
+    if (typed) {
+      this.lastInputAt = Date.now();
+      this.portWatch.activity();
+    }
     this.imageHints.typed(port, data);
     void this.api?.writeConsole(port, data);
   }
@@ -232,6 +236,7 @@ export class VmSession {
         const { port } = event.data;
         const bytes = this.imageHints.output(port, event.data.bytes);
         this.lastConsoleOutputAt = Date.now();
+        this.portWatch.activity();
         this.lastOutputPort = port;
         let prompt = this.prompts.get(port);
         if (!prompt) this.prompts.set(port, (prompt = new PromptWatcher()));

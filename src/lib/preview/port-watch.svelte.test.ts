@@ -69,4 +69,32 @@ describe('PortWatch', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(asked).toBe(0);
   });
+
+  it('looks every 5 s after a quiet minute, and every second again from the next key, with a watch of its own', async () => {
+    let lastActivityAt = Date.now() - 2 * 60_000;
+    const asked: { command: string; answer(output: string): void }[] = [];
+    watch = new PortWatch({
+      exec: (command) => new Promise((resolve) => asked.push({ command, answer: (output) => resolve({ exitCode: 0, output }) })),
+      httpRequest: hostHttp,
+      running: () => true,
+      hidden: () => false,
+      lastActivityAt: () => lastActivityAt,
+    });
+    watch.start();
+    await until(() => asked.length === 1);
+    expect(asked[0].command).toContain('read -t 5 -u 7');
+    // The real command, run in this machine's bash, looks at a quiet pace too: 2 s at most, so one look.
+    const quietLooks = (await hostBash(asked[0].command.replace(/i <= 20/, 'i <= 2'), 10_000)).output;
+    expect(quietLooks).toMatch(/^KEY:/);
+
+    lastActivityAt = Date.now();
+    watch.activity();
+    await until(() => asked.length === 2);
+    expect(asked[1].command).toContain('read -t 1 -u 7');
+    // A second key while the watch looks every second starts nothing more.
+    watch.activity();
+    asked[0].answer('KEY:\n');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(asked).toHaveLength(2);
+  }, 30_000);
 });

@@ -14,6 +14,15 @@ import type { HttpRequest } from './http-client';
 const PORT_WATCH_SECONDS = 20;
 /** ...or this long while a new port's owner is still being asked for (dockerd records it a moment late). */
 const PORT_OWNER_WATCH_SECONDS = 2;
+/**
+ * After this long with nothing typed in a terminal and nothing printed, the watch looks at the
+ * sockets every QUIET_LOOK_SECONDS instead of every second: a look costs ~1.2 M guest
+ * instructions (measured: more than the guest's own idle work), and a port seldom opens
+ * with nobody at the keys. The first key typed after that starts a watch that looks every
+ * second again (activity()).
+ */
+const QUIET_AFTER_MS = 60_000;
+const QUIET_LOOK_SECONDS = 5;
 /** While the tab is hidden, or after a watch failed, the next one waits this long. */
 const PORT_WATCH_PAUSE_MS = 2000;
 /** How long a new port may take to answer HTTP before the preview stops waiting for it. */
@@ -43,6 +52,8 @@ export interface PortWatchGuest {
   running(): boolean;
   /** Whether the tab is hidden: the watch then waits instead of asking. */
   hidden?(): boolean;
+  /** When a terminal last got a key or printed something (Date.now() time; by default always now). */
+  lastActivityAt?(): number;
 }
 
 export class PortWatch {
@@ -56,11 +67,16 @@ export class PortWatch {
   private socketsKey = '';
   private readonly portFirstSeen = new Map<number, number>();
   private ownersAskedAt = 0;
+  /** Which machine is watched: a start or stop makes every earlier watch and probe moot. */
   private generation = 0;
+  /** Which chain of watches is current: activity() starts a new one beside a slow watch. */
+  private chain = 0;
+  /** Whether the watch waiting in the guest now looks only every QUIET_LOOK_SECONDS. */
+  private quietWatch = false;
   private readonly guest: Required<PortWatchGuest>;
 
   constructor(guest: PortWatchGuest) {
-    this.guest = { hidden: () => typeof document !== 'undefined' && document.hidden, ...guest };
+    this.guest = { hidden: () => typeof document !== 'undefined' && document.hidden, lastActivityAt: () => Date.now(), ...guest };
   }
 
   /** Starts watching a machine that just became ready (forgetting any earlier one's ports). */
@@ -69,19 +85,37 @@ export class PortWatch {
     this.socketsKey = '';
     this.portFirstSeen.clear();
     this.ports = [];
-    const generation = ++this.generation;
+    this.watchChain(++this.generation);
+  }
+
+  /**
+   * A key was typed or a terminal printed: if the watch in the guest looks only every few
+   * seconds, a new one that looks every second starts now (the slow one's answer, when it
+   * comes, is dropped; the new one answers at once if the sockets changed since the last
+   * answer, so nothing is missed).
+   */
+  activity(): void {
+    if (!this.quietWatch || this.generation === 0) return;
+    this.quietWatch = false;
+    clearTimeout(this.pollTimer);
+    this.watchChain(this.generation);
+  }
+
+  private watchChain(generation: number): void {
+    const chain = ++this.chain;
+    const current = () => generation === this.generation && chain === this.chain;
     const poll = async () => {
-      if (generation !== this.generation || !this.guest.running()) return;
+      if (!current() || !this.guest.running()) return;
       let pause = PORT_WATCH_PAUSE_MS;
       if (!this.guest.hidden()) {
         try {
-          await this.pollPorts(generation);
+          await this.pollPorts(current, generation);
           pause = 0;
         } catch {
           // A watch that failed (the machine busy past its timeout) is tried again shortly.
         }
       }
-      if (generation === this.generation) this.pollTimer = setTimeout(poll, pause);
+      if (current()) this.pollTimer = setTimeout(poll, pause);
     };
     void poll();
   }
@@ -91,15 +125,18 @@ export class PortWatch {
    * published them when they changed, and again while a new port has no owner yet (Docker's
    * proxy listens a moment before dockerd records the container as running).
    */
-  private async pollPorts(generation: number): Promise<void> {
+  private async pollPorts(current: () => boolean, generation: number): Promise<void> {
     const ownerPending = (now: number) =>
       this.ports.some(
         (p) => p.container === null && (now - (this.portFirstSeen.get(p.port) ?? 0) < OWNER_WAIT_MS || now - this.ownersAskedAt > OWNER_RECHECK_MS),
       );
     const askOwners = ownerPending(Date.now());
     const seconds = askOwners ? PORT_OWNER_WATCH_SECONDS : PORT_WATCH_SECONDS;
-    const watch = parseListeningWatch((await this.guest.exec(listeningSocketsWatchCommand(this.socketsKey, seconds, askOwners), (seconds + 60) * 1000)).output);
-    if (generation !== this.generation) return;
+    const quiet = !askOwners && Date.now() - this.guest.lastActivityAt() > QUIET_AFTER_MS;
+    this.quietWatch = quiet;
+    const command = listeningSocketsWatchCommand(this.socketsKey, seconds, askOwners, quiet ? QUIET_LOOK_SECONDS : 1);
+    const watch = parseListeningWatch((await this.guest.exec(command, (seconds + 60) * 1000)).output);
+    if (!current()) return;
     this.socketsKey = watch.key;
     const listening = parseListeningPorts(watch.tables);
     const key = listening.join(',');
@@ -151,6 +188,7 @@ export class PortWatch {
   /** Stops watching (the machine stopped); a later start begins afresh. */
   stop(): void {
     this.generation++;
+    this.quietWatch = false;
     clearTimeout(this.pollTimer);
   }
 }

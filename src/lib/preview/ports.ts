@@ -17,9 +17,9 @@ const CONTAINERS_MARK = 'CONTAINERS:';
 
 /**
  * Waits in the guest, up to `seconds`, until the listening sockets differ from `key` (what
- * the last answer's key line said; '' at first), then prints `KEY:<key>`, the socket tables
- * and, when the set changed or `withContainers` asks for them, each running container's
- * record after a `CONTAINERS:` line. One agent request answers at once when a port opens or
+ * the last answer's key line said; '' at first), looking every `lookSeconds`, then prints
+ * `KEY:<key>`, the socket tables and, when the set changed or `withContainers` asks for
+ * them, each running container's record after a `CONTAINERS:` line. One agent request answers at once when a port opens or
  * closes, instead of the host asking every 2 s: each agent request then started ~6 processes
  * (~15 M guest instructions; ~5.5 M now), and polls beside a `docker run -p` made it cost
  * ~40 % more in the page than under Node.
@@ -29,19 +29,20 @@ const CONTAINERS_MARK = 'CONTAINERS:';
  * ~0.95 M guest instructions when every line was split, 0.43 M of it reading the two files.
  * Only the listening lines are sent back (parseListeningPorts reads nothing else).
  */
-export function listeningSocketsWatchCommand(key: string, seconds: number, withContainers = false): string {
+export function listeningSocketsWatchCommand(key: string, seconds: number, withContainers = false, lookSeconds = 1): string {
   if (!/^[0-9A-F: ]*$/.test(key)) throw new Error(`Not a socket-table key: ${key}`);
+  if (!Number.isInteger(lookSeconds) || lookSeconds < 1) throw new Error(`Not a look interval: ${lookSeconds}`);
   return [
     `key='${key}'`,
     `exec 7< <(exec sleep ${seconds + 5} 2>/dev/null)`,
-    `for ((i = 0; i <= ${seconds}; i++)); do`,
+    `for ((i = 0; i <= ${seconds}; i += ${lookSeconds})); do`,
     `  now=''; out=''`,
     `  for f in /proc/net/tcp /proc/net/tcp6; do`,
     `    mapfile -t lines < "$f" 2>/dev/null || continue`,
     `    for line in "\${lines[@]}"; do [[ $line == *' ${TCP_LISTEN} '* ]] || continue; out+="$line"$'\\n'; set -- $line; now+="$2 "; done`,
     `  done`,
     `  [ "$now" != "$key" ] && break`,
-    `  [ $i -lt ${seconds} ] && read -t 1 -u 7`,
+    `  [ $i -lt ${seconds} ] && read -t ${lookSeconds} -u 7`,
     `done`,
     `kill $! 2>/dev/null`,
     `printf 'KEY:%s\\n%s' "$now" "$out"`,
