@@ -192,8 +192,9 @@ async function measureOffline(page: Page, log: (line: string) => void): Promise<
 }
 
 /**
- * Keys sent to the shown machine's first console as its terminal sends what is typed (VmSession.writeConsole,
- * xterm's onData), and the milliseconds until xterm shows them echoed; the line is cleared after.
+ * Keys sent to the shown machine's first console as its terminal sends what is typed
+ * (VmSession.writeConsole, xterm's onData), and the milliseconds until xterm shows them
+ * echoed; the line is cleared after.
  */
 export async function echoMs(page: Page): Promise<number> {
   return page.evaluate(

@@ -83,7 +83,7 @@ describe('PortWatch', () => {
     watch.start();
     await until(() => asked.length === 1);
     expect(asked[0].command).toContain('read -t 5 -u 7');
-    // The real command, run in this machine's bash, looks at a quiet pace too: 2 s at most, so one look.
+    // The real command runs in this machine's bash at that pace too (cut to 2 s: one look, one 5 s wait).
     const quietLooks = (await hostBash(asked[0].command.replace(/i <= 20/, 'i <= 2'), 10_000)).output;
     expect(quietLooks).toMatch(/^KEY:/);
 

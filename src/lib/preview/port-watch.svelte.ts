@@ -18,8 +18,8 @@ const PORT_OWNER_WATCH_SECONDS = 2;
  * After this long with nothing typed in a terminal and nothing printed, the watch looks at the
  * sockets every QUIET_LOOK_SECONDS instead of every second: a look costs ~1.2 M guest
  * instructions (measured: more than the guest's own idle work), and a port seldom opens
- * with nobody at the keys. The first key typed after that starts a watch that looks every
- * second again (activity()).
+ * with nobody at the keys. The next key or output starts a watch that looks every second
+ * again (activity()).
  */
 const QUIET_AFTER_MS = 60_000;
 const QUIET_LOOK_SECONDS = 5;
@@ -95,7 +95,7 @@ export class PortWatch {
    * answer, so nothing is missed).
    */
   activity(): void {
-    if (!this.quietWatch || this.generation === 0) return;
+    if (!this.quietWatch) return;
     this.quietWatch = false;
     clearTimeout(this.pollTimer);
     this.watchChain(this.generation);

@@ -19,10 +19,10 @@ const CONTAINERS_MARK = 'CONTAINERS:';
  * Waits in the guest, up to `seconds`, until the listening sockets differ from `key` (what
  * the last answer's key line said; '' at first), looking every `lookSeconds`, then prints
  * `KEY:<key>`, the socket tables and, when the set changed or `withContainers` asks for
- * them, each running container's record after a `CONTAINERS:` line. One agent request answers at once when a port opens or
- * closes, instead of the host asking every 2 s: each agent request then started ~6 processes
- * (~15 M guest instructions; ~5.5 M now), and polls beside a `docker run -p` made it cost
- * ~40 % more in the page than under Node.
+ * them, each running container's record after a `CONTAINERS:` line. One agent request
+ * answers at once when a port opens or closes, instead of the host asking every 2 s: each
+ * agent request then started ~6 processes (~15 M guest instructions; ~5.5 M now), and polls
+ * beside a `docker run -p` made it cost ~40 % more in the page than under Node.
  * The loop uses only bash builtins (`mapfile`, `read -t` on a pipe nobody writes to as the
  * second's wait), and splits into fields only the listening lines (the state is the only
  * field that is a lone two-digit hex word, so ` 0A ` finds them): a look at the tables cost
