@@ -181,6 +181,27 @@ describe('the guest', () => {
     expect(output.trim().split('\n')).toEqual(['1', '0']);
   });
 
+  it('keeps every published port while later containers start: no thread of dockerd ends', async () => {
+    // Each docker-proxy gets SIGTERM when the dockerd thread that forked it ends (Pdeathsig
+    // follows the thread), so a thread ended by setting a later container's IPv6 closed the
+    // ports of earlier ones (the patch above now returns the thread instead).
+    const { exitCode, output } = await run(
+      [
+        'tasks() { ls /proc/$(pidof dockerd)/task; }',
+        'seen=$(tasks)',
+        'for port in 8091 8092 8093; do',
+        '  docker run -d --name proxied-$port -p $port:80 busybox httpd -f -p 80 >/dev/null || exit 1',
+        '  seen=$(printf "%s\\n" $seen $(tasks) | sort -u)',
+        'done',
+        'echo "ended: $(comm -23 <(printf "%s\\n" $seen) <(tasks | sort) | wc -l)"',
+        "ss -ltn | grep -o '0.0.0.0:809[0-9]' | sort | paste -sd ' '",
+        'docker rm -f proxied-8091 proxied-8092 proxied-8093 >/dev/null',
+      ].join('\n'),
+    );
+    expect(exitCode, output).toBe(0);
+    expect(output.trim().split('\n')).toEqual(['ended: 0', '0.0.0.0:8091 0.0.0.0:8092 0.0.0.0:8093']);
+  });
+
   it("gives Docker's own error for an image it does not have", async () => {
     const { exitCode, output } = await run('docker run no-such-image-here');
     expect(exitCode).toBe(125);
