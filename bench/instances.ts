@@ -13,7 +13,15 @@ export interface InstanceFigures {
   /** node1: navigation to its prompt, and the restore inside it (BootResult.seconds). */
   node1PromptSeconds: number;
   node1BootSeconds: number;
-  added: { name: string; toPromptSeconds: number; tabMiB: number; tabMiBAdded: number }[];
+  added: {
+    name: string;
+    toPromptSeconds: number;
+    tabMiB: number;
+    tabMiBAdded: number;
+    /** Its start phase by phase (Instance.startPhases), and the restore inside 'machine' (BootResult.seconds). */
+    phases: { phase: string; seconds: number }[];
+    restoreSeconds: number;
+  }[];
   tabMiBNode1: number;
   /** Chromium's renderer processes' CPU (user + system) over IDLE_SECONDS, one instance and three. */
   idleCoresOneInstance: number;
@@ -38,8 +46,9 @@ async function idleCores(page: Page, log: (line: string) => void, what: string):
   return (cpuSeconds(pids) - before) / ((Date.now() - started) / 1000);
 }
 
-export async function measureInstances(log: (line: string) => void): Promise<InstanceFigures> {
-  const server = await startPreviewServer();
+/** `distDir`: the build of the page to serve (`--dist-dirs` compares builds). */
+export async function measureInstances(log: (line: string) => void, distDir = 'dist'): Promise<InstanceFigures> {
+  const server = await startPreviewServer(distDir);
   const browser = await chromium.launch({ ...chromiumLaunchOptions, headless: true });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -75,8 +84,15 @@ export async function measureInstances(log: (line: string) => void): Promise<Ins
         .waitFor({ timeout: 5 * 60_000 });
       const toPromptSeconds = (Date.now() - clicked) / 1000;
       const tabMiB = rendererResidentMiB();
-      added.push({ name, toPromptSeconds, tabMiB, tabMiBAdded: tabMiB - previous });
-      log(`instances: ${name} at its prompt after ${toPromptSeconds.toFixed(1)} s; renderers ${tabMiB.toFixed(0)} MiB`);
+      const { phases, restoreSeconds } = await page.evaluate((name) => {
+        type Shown = { name: string; startPhases: { phase: string; seconds: number }[]; session: { bootResult: { seconds: number } } };
+        const instance = (window as unknown as { berth: { playground: { instances: Shown[] } } }).berth.playground.instances.find((i) => i.name === name)!;
+        return { phases: instance.startPhases ?? [], restoreSeconds: instance.session.bootResult.seconds };
+      }, name);
+      added.push({ name, toPromptSeconds, tabMiB, tabMiBAdded: tabMiB - previous, phases, restoreSeconds });
+      log(
+        `instances: ${name} at its prompt after ${toPromptSeconds.toFixed(1)} s (${phases.map((p) => `${p.phase} ${p.seconds.toFixed(1)} s`).join(', ')}; restore ${restoreSeconds.toFixed(1)} s); renderers ${tabMiB.toFixed(0)} MiB`,
+      );
       previous = tabMiB;
     }
     const idleCoresThreeInstances = await idleCores(page, log, 'three instances');
@@ -111,6 +127,10 @@ export function instanceRows(f: InstanceFigures): [string, string][] {
     ...f.added.map((a): [string, string] => [
       `${a.name}: button to its prompt (÷ node1's navigation)`,
       `${s(a.toPromptSeconds)} (${(a.toPromptSeconds / f.node1PromptSeconds).toFixed(2)}×)`,
+    ]),
+    ...f.added.map((a): [string, string] => [
+      `${a.name}: its start, phase by phase (the restore inside "machine")`,
+      `${a.phases.map((p) => `${p.phase} ${s(p.seconds)}`).join(', ')} (${s(a.restoreSeconds)})`,
     ]),
     ['tab memory, renderer processes: node1 / +node2 / +node3', [f.tabMiBNode1, ...f.added.map((a) => a.tabMiB)].map((m) => `${m.toFixed(0)} MiB`).join(' / ')],
     ['tab memory each added instance took', f.added.map((a) => `${a.tabMiBAdded.toFixed(0)} MiB`).join(', ')],

@@ -15,7 +15,9 @@
  *                            v86's JIT settings side by side in the page (-jit.json)
  *   --only-builds --vm-dirs A,B [--rounds N]
  *                            two guest builds side by side under Node (-builds.json)
- *   --only-instances         node2 and node3 added in Chromium: start, memory, idle CPU (-instances.json)
+ *   --only-instances [--dist-dirs A,B]
+ *                            node2 and node3 added in Chromium: start, memory, idle CPU, builds of the
+ *                            page one after another (-instances.json)
  *   --only-idle [--dist-dirs A,B] [--rounds N]
  *                            an idle machine's CPU in Chromium, builds of the page side by side (-idle.json)
  */
@@ -102,9 +104,16 @@ if (process.argv.includes('--only-builds')) {
 }
 // `--only-instances`: what added instances cost in the page.
 if (process.argv.includes('--only-instances')) {
-  const instances = await measureInstances(log);
-  for (const [k, v] of instanceRows(instances)) console.log(`${k}: ${v}`);
-  writeResults({ instances });
+  const at = process.argv.indexOf('--dist-dirs');
+  const distDirs = (at > 0 ? process.argv[at + 1] : 'dist').split(',').filter(Boolean);
+  const builds = [];
+  for (const distDir of distDirs) {
+    const figures = await measureInstances(log, distDir);
+    console.log(`${distDir}:`);
+    for (const [k, v] of instanceRows(figures)) console.log(`  ${k}: ${v}`);
+    builds.push({ distDir, ...figures });
+  }
+  writeResults({ instances: builds.length === 1 ? builds[0] : { builds } });
   process.exit(0);
 }
 // `--only-idle`: what an idle machine costs, builds of the page side by side.

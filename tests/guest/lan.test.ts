@@ -9,15 +9,14 @@ import type { Guest } from '../../src/lib/vm/guest';
 import { bootLocalGuest } from '../../src/lib/vm/node/boot';
 import { EthernetSwitch, type SwitchPort } from '../../src/lib/lan/ethernet-switch';
 import {
-  installKeyCommand,
   instanceIdentity,
   joinCommand,
   neighboursCommand,
   newMachineId,
-  playgroundKeyCommand,
   readHostKey,
   readPlaygroundKey,
   type LanMember,
+  type PlaygroundKey,
 } from '../../src/lib/instances/identity';
 import { requestOverTcp } from '../../src/lib/preview/http-client';
 
@@ -32,19 +31,22 @@ const run = async (guest: Guest, command: string) => {
 const [node1, node2] = [0, 1].map((i) => () => nodes[i].guest);
 
 beforeAll(async () => {
+  // As the page joins them: node1 makes the playground's key, node2 gets it and node1's
+  // name and host key in its own join, then node1 learns node2's.
+  let key: PlaygroundKey | undefined;
   for (const number of [1, 2]) {
     const guest = await bootLocalGuest();
     const identity = instanceIdentity(number);
     const member: LanMember = { identity };
-    member.hostKey = readHostKey(await run(guest, joinCommand(identity, newMachineId())));
+    const joined = await run(guest, joinCommand(identity, { machineId: newMachineId(), playgroundKey: key ?? 'make', neighbours: nodes.map((n) => n.member) }));
+    member.hostKey = readHostKey(joined);
+    key ??= readPlaygroundKey(joined);
     const port: SwitchPort = { name: identity.name, deliver: (frame) => guest.receiveFromLan(frame) };
     lan.connect(port);
     guest.joinLan(identity, (frame) => lan.receive(port, frame));
     nodes.push({ guest, member });
   }
-  const key = readPlaygroundKey(await run(node1(), playgroundKeyCommand()));
-  await run(node2(), installKeyCommand(key));
-  for (const { guest } of nodes) await run(guest, neighboursCommand(nodes.map((n) => n.member)));
+  await run(node1(), neighboursCommand(nodes.map((n) => n.member)));
 });
 
 afterAll(async () => {

@@ -76,10 +76,25 @@ describe('reading what the guest printed', () => {
   });
 
   it('the join command sets the identity and ends by printing the host key', () => {
-    const command = joinCommand(instanceIdentity(2), '0'.repeat(32));
+    const key = { privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\n', publicKey: 'ssh-ed25519 AAAA root@playground\n' };
+    const node1 = { identity: instanceIdentity(1), hostKey: 'ssh-ed25519 AAAAone' };
+    const command = joinCommand(instanceIdentity(2), { machineId: '0'.repeat(32), playgroundKey: key, neighbours: [node1] });
     expect(command).toContain('hostname node2');
+    expect(command).toContain(`echo ${'0'.repeat(32)} > /etc/machine-id`);
     expect(command).toContain('ip link set dev eth0 address 52:54:00:86:00:02');
     expect(command).toContain('ip addr add 192.168.86.101/24 dev eth0');
+    // Given the key (never making one), and the LAN with itself in it.
+    expect(command).toContain(`printf %s ${Buffer.from(key.privateKey).toString('base64')} | base64 -d > /root/.ssh/id_ed25519 && chmod 600`);
+    expect(command).not.toContain('berth-playground-key:');
+    expect(command).toContain(`printf %s ${Buffer.from(hostsFile([node1, { identity: instanceIdentity(2) }])).toString('base64')} | base64 -d > /etc/hosts`);
+    expect(command).toContain(`printf %s ${Buffer.from(knownHostsFile([node1])).toString('base64')} | base64 -d > /etc/ssh/ssh_known_hosts`);
     expect(command.split('\n').at(-1)).toMatch(/^echo berth-host-key:/);
+  });
+
+  it("node1's join makes the playground's key when it has none, prints it, and keeps the machine-id of a resumed machine", () => {
+    const command = joinCommand(instanceIdentity(1), { playgroundKey: 'make', neighbours: [] });
+    expect(command).toContain("[ -s /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N '' -C root@playground");
+    expect(command).toContain('echo berth-playground-key:');
+    expect(command).not.toContain('/etc/machine-id');
   });
 });

@@ -53,28 +53,48 @@ function writeFile(path: string, text: string, mode = '644'): string {
   return `printf %s ${bytesToBase64(new TextEncoder().encode(text))} | base64 -d > ${path} && chmod ${mode} ${path}`;
 }
 
+export interface JoinPlan {
+  /** A fresh machine's new machine-id; none for a machine resumed from its own snapshot (it keeps its own). */
+  machineId?: string;
+  /**
+   * 'make' on node1: it makes the playground's key pair if it has none (so a snapshot of node1
+   * keeps it) and prints both halves (readPlaygroundKey). Any other instance is given the key.
+   */
+  playgroundKey: 'make' | PlaygroundKey;
+  /** The instances already on the LAN, for its /etc/hosts and ssh known hosts (its own line is added by the guest). */
+  neighbours: LanMember[];
+}
+
 /**
- * Makes the restored machine this instance: hostname, MAC and address on eth0 (the gateway
- * stays v86's stack), machine-id (kept when none is given: a machine resumed from its own
- * snapshot), and an ssh host key of its own with sshd started. Prints
- * the host key's public line after HOST_KEY_MARK (readHostKey).
+ * Makes the restored machine this instance, in one guest request (each request costs the
+ * machine ~5.5 M instructions before its command runs, and a machine just restored runs
+ * them slowly): hostname, MAC and address on eth0 (the gateway stays v86's stack),
+ * machine-id, an ssh host key of its own with sshd running, the playground's key, and its
+ * view of the LAN. Prints the host key's public line after HOST_KEY_MARK (readHostKey).
  */
-export function joinCommand(identity: InstanceIdentity, machineId?: string): string {
+export function joinCommand(identity: InstanceIdentity, plan: JoinPlan): string {
+  const hostKey = '/etc/ssh/ssh_host_ed25519_key';
+  const lan = [...plan.neighbours.filter((m) => m.identity.number !== identity.number), { identity }].sort((a, b) => a.identity.number - b.identity.number);
   return [
     'set -e',
     `hostname ${identity.name}`,
     `echo ${identity.name} > /etc/hostname`,
-    ...(machineId ? [`echo ${machineId} > /etc/machine-id`] : []),
+    ...(plan.machineId ? [`echo ${plan.machineId} > /etc/machine-id`] : []),
     `ip link set dev eth0 address ${identity.mac}`,
     'ip addr flush dev eth0',
     `ip addr add ${identity.ip}/24 dev eth0`,
     `ip route replace default via ${GATEWAY_IP}`,
-    // A machine that joins again (node1 after a restore) keeps its key.
-    `[ -s /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -t ed25519 -N '' -C root@${identity.name} -f /etc/ssh/ssh_host_ed25519_key`,
+    // A machine that joins again (node1 after a restore) keeps its key, and the sshd its
+    // snapshot was running (found by its pid file: pkill's walk of /proc cost ~18 M).
+    `[ -s ${hostKey} ] || ssh-keygen -q -t ed25519 -N '' -C root@${identity.name} -f ${hostKey}`,
     'mkdir -p /run/sshd',
-    'pkill -x sshd || true',
-    '/usr/sbin/sshd',
-    `echo ${HOST_KEY_MARK}$(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub)`,
+    'sshd_pid=$(cat /run/sshd.pid 2>/dev/null || true)',
+    '[ -n "$sshd_pid" ] && [ "$(cat /proc/$sshd_pid/comm 2>/dev/null)" = sshd ] || /usr/sbin/sshd',
+    ...(plan.playgroundKey === 'make' ? makeKeyLines() : installKeyLines(plan.playgroundKey)),
+    writeFile('/etc/hosts', hostsFile(lan)),
+    writeFile('/etc/ssh/ssh_known_hosts', knownHostsFile(plan.neighbours.filter((m) => m.identity.number !== identity.number))),
+    `echo "${identity.name},${identity.ip} $(cut -d' ' -f1,2 ${hostKey}.pub)" >> /etc/ssh/ssh_known_hosts`,
+    `echo ${HOST_KEY_MARK}$(cut -d' ' -f1,2 ${hostKey}.pub)`,
   ].join('\n');
 }
 
@@ -119,19 +139,14 @@ export interface PlaygroundKey {
 
 const KEY_MARK = 'berth-playground-key:';
 
-/**
- * Run on node1: makes the playground's key pair there if it has none (so a snapshot of node1
- * keeps it), authorises it, and prints both halves (readPlaygroundKey).
- */
-export function playgroundKeyCommand(): string {
+function makeKeyLines(): string[] {
   return [
-    'set -e',
     'mkdir -p -m 700 /root/.ssh',
     "[ -s /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N '' -C root@playground -f /root/.ssh/id_ed25519",
     'touch /root/.ssh/authorized_keys',
     'grep -qxF "$(cat /root/.ssh/id_ed25519.pub)" /root/.ssh/authorized_keys || cat /root/.ssh/id_ed25519.pub >> /root/.ssh/authorized_keys',
     `echo ${KEY_MARK}$(base64 -w0 /root/.ssh/id_ed25519) $(base64 -w0 /root/.ssh/id_ed25519.pub)`,
-  ].join('\n');
+  ];
 }
 
 export function readPlaygroundKey(output: string): PlaygroundKey {
@@ -142,14 +157,17 @@ export function readPlaygroundKey(output: string): PlaygroundKey {
   return { privateKey: decode(privateB64), publicKey: decode(publicB64) };
 }
 
-/** Gives another instance the playground's key: root there logs in to and from every instance. */
-export function installKeyCommand(key: PlaygroundKey): string {
+function installKeyLines(key: PlaygroundKey): string[] {
   return [
-    'set -e',
     'mkdir -p -m 700 /root/.ssh',
     writeFile('/root/.ssh/id_ed25519', key.privateKey, '600'),
     writeFile('/root/.ssh/id_ed25519.pub', key.publicKey),
     'touch /root/.ssh/authorized_keys',
     `grep -qxF ${shellQuote(key.publicKey.trim())} /root/.ssh/authorized_keys || cat /root/.ssh/id_ed25519.pub >> /root/.ssh/authorized_keys`,
-  ].join('\n');
+  ];
+}
+
+/** Gives a running instance a new playground key (node1 started fresh made another): root there logs in to and from every instance. */
+export function installKeyCommand(key: PlaygroundKey): string {
+  return ['set -e', ...installKeyLines(key)].join('\n');
 }

@@ -20,10 +20,10 @@ import {
   neighboursCommand,
   newMachineId,
   nextInstanceNumber,
-  playgroundKeyCommand,
   readHostKey,
   readPlaygroundKey,
   type InstanceIdentity,
+  type LanMember,
   type PlaygroundKey,
 } from './identity';
 
@@ -41,6 +41,22 @@ const DEVICE_MEMORY_SHARE = 0.6;
 const MEMORY_POLL_MS = 20_000;
 const JOIN_TIMEOUT_MS = 120_000;
 
+type PhaseTimer = <T>(phase: string, work: () => Promise<T>) => Promise<T>;
+const untimed: PhaseTimer = (_phase, work) => work();
+
+/** Times each phase of an instance's start into its startPhases (which it empties). */
+function phaseTimer(instance: Instance): PhaseTimer {
+  instance.startPhases = [];
+  return async (phase, work) => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      instance.startPhases.push({ phase, seconds: (performance.now() - started) / 1000 });
+    }
+  };
+}
+
 export class Instance {
   state = $state<InstanceState>('starting');
   error = $state<string | null>(null);
@@ -50,6 +66,8 @@ export class Instance {
   openPorts = $state<number[]>([0]);
   activePort = $state(0);
   hostKey: string | undefined;
+  /** How its last start went, phase by phase (seconds, in order): the bench reads it. */
+  startPhases: { phase: string; seconds: number }[] = [];
   private link: { port: SwitchPort; channel: MessagePort } | undefined;
 
   constructor(
@@ -139,15 +157,19 @@ export class Playground {
     const number = nextInstanceNumber(this.instances.map((i) => i.identity.number))!;
     const instance = new Instance(instanceIdentity(number), this.newSession(), false);
     this.instances = [...this.instances, instance].sort((a, b) => a.identity.number - b.identity.number);
+    const timed = phaseTimer(instance);
+    // node1 joins the LAN while the new machine restores: their emulators run in workers of
+    // their own, so node1's join (~4 s, measured) no longer adds to the new one's start.
+    const node1Joined = this.primary.hostKey ? undefined : timed('node1 joins (beside machine)', () => this.join(this.primary));
+    node1Joined?.catch(() => {}); // awaited below, after the machine started
     try {
-      await instance.session.start('state');
+      await timed('machine', () => instance.session.start('state'));
       if (instance.session.status !== 'ready') {
         throw new Error(instance.session.bootError ?? instance.session.fault?.message ?? 'its machine did not start');
       }
       instance.state = 'joining';
-      if (!this.primary.hostKey) await this.join(this.primary);
-      await this.join(instance);
-      await this.updateNeighbours();
+      await node1Joined;
+      await this.join(instance, { timed });
       instance.state = 'ready';
       this.activeName = instance.name;
       this.watchMemory();
@@ -210,7 +232,6 @@ export class Playground {
         if (!result?.resumed) throw new Error(`its snapshot could not be resumed (${result?.snapshotError ?? 'unknown reason'})`);
         instance.state = 'joining';
         await this.join(instance, { fresh: false });
-        await this.updateNeighbours();
         instance.state = 'ready';
       } catch (error) {
         instance.state = 'failed';
@@ -251,7 +272,6 @@ export class Playground {
     instance.state = 'joining';
     try {
       await this.join(instance, options);
-      await this.updateNeighbours();
       instance.state = 'ready';
     } catch (error) {
       instance.state = 'failed';
@@ -260,39 +280,46 @@ export class Playground {
   }
 
   /**
-   * Identity, host key, LAN cable and the playground's ssh key, in that order. A machine
-   * resumed from a snapshot (not fresh) keeps its machine-id, and its consoles are left as
-   * they were (a program may run in them).
+   * Identity, host key, the playground's ssh key and its view of the LAN (one guest request),
+   * then the LAN cable, then the others learn its name and host key. A machine resumed from a
+   * snapshot (not fresh) keeps its machine-id, and its consoles are left as they were (a
+   * program may run in them).
    */
-  private async join(instance: Instance, { fresh = true } = {}): Promise<void> {
-    const joined = await this.run(instance, joinCommand(instance.identity, fresh ? newMachineId() : undefined));
-    instance.hostKey = readHostKey(joined);
-    await instance.plugInto(this.lan);
+  private async join(instance: Instance, { fresh = true, timed = untimed }: { fresh?: boolean; timed?: PhaseTimer } = {}): Promise<void> {
     // node1 makes the key (and keeps it, so a snapshot of node1 holds it); the rest get a copy.
-    // A node1 started fresh makes a new one, which the instances already running then get.
-    if (instance.primary || !this.key) {
-      const key = readPlaygroundKey(await this.run(this.primary, playgroundKeyCommand()));
+    if (!instance.primary && !this.key) await this.join(this.primary);
+    const neighbours = this.lanMembers().filter((m) => m.identity.number !== instance.identity.number);
+    const plan = { machineId: fresh ? newMachineId() : undefined, playgroundKey: instance.primary ? ('make' as const) : this.key!, neighbours };
+    const joined = await timed('identity', () => this.run(instance, joinCommand(instance.identity, plan)));
+    instance.hostKey = readHostKey(joined);
+    if (instance.primary) {
+      // A node1 started fresh makes a new key, which the instances already running then get.
+      const key = readPlaygroundKey(joined);
       const earlier = this.key;
       this.key = key;
       if (earlier && earlier.publicKey !== key.publicKey) {
-        const others = this.instances.filter((i) => !i.primary && i !== instance && i.hostKey && i.session.status === 'ready');
+        const others = this.instances.filter((i) => !i.primary && i.hostKey && i.session.status === 'ready');
         await Promise.all(others.map((i) => this.run(i, installKeyCommand(key))));
       }
     }
-    if (!instance.primary) {
-      await this.run(instance, installKeyCommand(this.key));
-      // Its shells (all at the prompt they had when the state was saved, none shown yet) print
-      // a new one, with the new name: a redraw (Ctrl-L, when a terminal opens) would repeat
-      // the old prompt, expanded before the rename.
-      if (fresh) for (let port = 0; port < (instance.session.bootResult?.consolePorts ?? 0); port++) instance.session.writeConsole(port, '\r', false);
-    }
+    await timed('plugged in', () => instance.plugInto(this.lan));
+    await timed('neighbours', () => this.updateNeighbours(instance));
+    // Its shells (all at the prompt they had when the state was saved, none shown yet) print
+    // a new one, with the new name: a redraw (Ctrl-L, when a terminal opens) would repeat
+    // the old prompt, expanded before the rename.
+    if (!instance.primary && fresh)
+      for (let port = 0; port < (instance.session.bootResult?.consolePorts ?? 0); port++) instance.session.writeConsole(port, '\r', false);
   }
 
-  /** Every joined instance's /etc/hosts and ssh known hosts: all current instances. */
-  private async updateNeighbours(): Promise<void> {
-    const members = this.instances.filter((i) => i.hostKey).map((i) => ({ identity: i.identity, hostKey: i.hostKey }));
-    const command = neighboursCommand(members);
-    await Promise.all(this.instances.filter((i) => i.hostKey && i.session.status === 'ready').map((i) => this.run(i, command)));
+  private lanMembers(): LanMember[] {
+    return this.instances.filter((i) => i.hostKey).map((i) => ({ identity: i.identity, hostKey: i.hostKey }));
+  }
+
+  /** Every joined instance's /etc/hosts and ssh known hosts: all current instances (`except` wrote its own). */
+  private async updateNeighbours(except?: Instance): Promise<void> {
+    const command = neighboursCommand(this.lanMembers());
+    const told = this.instances.filter((i) => i !== except && i.hostKey && i.session.status === 'ready');
+    await Promise.all(told.map((i) => this.run(i, command)));
   }
 
   private async run(instance: Instance, command: string): Promise<string> {
