@@ -29,5 +29,10 @@ for tool in python3 zstd; do
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null || { as_root apt-get update -qq || true; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null; }
   fi
 done
+# The unit test of the page's ssh keys reads them back with OpenSSH's own ssh-keygen.
+if ! command -v ssh-keygen >/dev/null; then
+  echo "test-deps: installing openssh-client for the ssh key tests"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-client >/dev/null || { as_root apt-get update -qq || true; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-client >/dev/null; }
+fi
 [ -d node_modules/.bin ] || npm ci --no-audit --no-fund
 [ -f public/vm/manifest.json ] || npm run vm:build

@@ -18,6 +18,7 @@ import {
   type LanMember,
   type PlaygroundKey,
 } from '../../src/lib/instances/identity';
+import { newEd25519KeyPair } from '../../src/lib/instances/ssh-keys';
 import { requestOverTcp } from '../../src/lib/preview/http-client';
 
 const lan = new EthernetSwitch();
@@ -38,7 +39,13 @@ beforeAll(async () => {
     const guest = await bootLocalGuest();
     const identity = instanceIdentity(number);
     const member: LanMember = { identity };
-    const joined = await run(guest, joinCommand(identity, { machineId: newMachineId(), playgroundKey: key ?? 'make', neighbours: nodes.map((n) => n.member) }));
+    // node1's keys are made here as the page makes them (WebCrypto), node2's by ssh-keygen in
+    // the guest (a browser without Ed25519): ssh from node2 to node1 uses both of node1's.
+    const newKeys = number === 1 ? { host: await newEd25519KeyPair('root@node1'), playground: await newEd25519KeyPair('root@playground') } : undefined;
+    const joined = await run(
+      guest,
+      joinCommand(identity, { machineId: newMachineId(), playgroundKey: key ?? 'make', neighbours: nodes.map((n) => n.member), newKeys }),
+    );
     member.hostKey = readHostKey(joined);
     key ??= readPlaygroundKey(joined);
     const port: SwitchPort = { name: identity.name, deliver: (frame) => guest.receiveFromLan(frame) };

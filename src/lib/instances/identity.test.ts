@@ -97,4 +97,21 @@ describe('reading what the guest printed', () => {
     expect(command).toContain('echo berth-playground-key:');
     expect(command).not.toContain('/etc/machine-id');
   });
+
+  it('write the keys the page made instead of running ssh-keygen, only where the machine has none', () => {
+    const keys = (comment: string) => ({ privateKey: `private of ${comment}\n`, publicKey: `ssh-ed25519 AAAA ${comment}\n` });
+    const command = joinCommand(instanceIdentity(1), {
+      playgroundKey: 'make',
+      neighbours: [],
+      newKeys: { host: keys('root@node1'), playground: keys('root@playground') },
+    });
+    expect(command).not.toContain('ssh-keygen');
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    expect(command).toContain(
+      `[ -s /etc/ssh/ssh_host_ed25519_key ] || { printf %s ${b64('private of root@node1\n')} | base64 -d > /etc/ssh/ssh_host_ed25519_key && chmod 600`,
+    );
+    expect(command).toContain(
+      `[ -s /root/.ssh/id_ed25519 ] || { printf %s ${b64('private of root@playground\n')} | base64 -d > /root/.ssh/id_ed25519 && chmod 600`,
+    );
+  });
 });

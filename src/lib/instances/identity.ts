@@ -7,6 +7,7 @@
  */
 import { base64ToBytes, bytesToBase64 } from '../base64';
 import { shellQuote } from '../shell';
+import type { SshKeyPair } from './ssh-keys';
 
 /** Play with Docker's limit, and what a tab's memory allows (~0.5 GB an instance). */
 export const MAX_INSTANCES = 5;
@@ -63,6 +64,12 @@ export interface JoinPlan {
   playgroundKey: 'make' | PlaygroundKey;
   /** The instances already on the LAN, for its /etc/hosts and ssh known hosts (its own line is added by the guest). */
   neighbours: LanMember[];
+  /**
+   * Keys made in the page (ssh-keys.ts) for a machine that has none yet: its host key and, on
+   * node1, the playground's. A machine that has its key keeps it; without these, the guest
+   * runs ssh-keygen (~55 M instructions each).
+   */
+  newKeys?: { host?: SshKeyPair; playground?: SshKeyPair };
 }
 
 /**
@@ -86,11 +93,11 @@ export function joinCommand(identity: InstanceIdentity, plan: JoinPlan): string 
     `ip route replace default via ${GATEWAY_IP}`,
     // A machine that joins again (node1 after a restore) keeps its key, and the sshd its
     // snapshot was running (found by its pid file: pkill's walk of /proc cost ~18 M).
-    `[ -s ${hostKey} ] || ssh-keygen -q -t ed25519 -N '' -C root@${identity.name} -f ${hostKey}`,
+    `[ -s ${hostKey} ] || ${keyFiles(hostKey, plan.newKeys?.host, `root@${identity.name}`)}`,
     'mkdir -p /run/sshd',
     'sshd_pid=$(cat /run/sshd.pid 2>/dev/null || true)',
     '[ -n "$sshd_pid" ] && [ "$(cat /proc/$sshd_pid/comm 2>/dev/null)" = sshd ] || /usr/sbin/sshd',
-    ...(plan.playgroundKey === 'make' ? makeKeyLines() : installKeyLines(plan.playgroundKey)),
+    ...(plan.playgroundKey === 'make' ? makeKeyLines(plan.newKeys?.playground) : installKeyLines(plan.playgroundKey)),
     writeFile('/etc/hosts', hostsFile(lan)),
     writeFile('/etc/ssh/ssh_known_hosts', knownHostsFile(plan.neighbours.filter((m) => m.identity.number !== identity.number))),
     `echo "${identity.name},${identity.ip} $(cut -d' ' -f1,2 ${hostKey}.pub)" >> /etc/ssh/ssh_known_hosts`,
@@ -139,10 +146,16 @@ export interface PlaygroundKey {
 
 const KEY_MARK = 'berth-playground-key:';
 
-function makeKeyLines(): string[] {
+/** Writes a key pair at `path` and `path`.pub, made in the page if it could, else by ssh-keygen. */
+function keyFiles(path: string, keys: SshKeyPair | undefined, comment: string): string {
+  if (!keys) return `ssh-keygen -q -t ed25519 -N '' -C ${comment} -f ${path}`;
+  return `{ ${writeFile(path, keys.privateKey, '600')} && ${writeFile(`${path}.pub`, keys.publicKey)}; }`;
+}
+
+function makeKeyLines(keys: SshKeyPair | undefined): string[] {
   return [
     'mkdir -p -m 700 /root/.ssh',
-    "[ -s /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N '' -C root@playground -f /root/.ssh/id_ed25519",
+    `[ -s /root/.ssh/id_ed25519 ] || ${keyFiles('/root/.ssh/id_ed25519', keys, 'root@playground')}`,
     'touch /root/.ssh/authorized_keys',
     'grep -qxF "$(cat /root/.ssh/id_ed25519.pub)" /root/.ssh/authorized_keys || cat /root/.ssh/id_ed25519.pub >> /root/.ssh/authorized_keys',
     `echo ${KEY_MARK}$(base64 -w0 /root/.ssh/id_ed25519) $(base64 -w0 /root/.ssh/id_ed25519.pub)`,

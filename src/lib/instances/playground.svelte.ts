@@ -26,6 +26,7 @@ import {
   type LanMember,
   type PlaygroundKey,
 } from './identity';
+import { newEd25519KeyPair } from './ssh-keys';
 
 export type InstanceState = 'starting' | 'joining' | 'ready' | 'failed';
 
@@ -289,7 +290,11 @@ export class Playground {
     // node1 makes the key (and keeps it, so a snapshot of node1 holds it); the rest get a copy.
     if (!instance.primary && !this.key) await this.join(this.primary);
     const neighbours = this.lanMembers().filter((m) => m.identity.number !== instance.identity.number);
-    const plan = { machineId: fresh ? newMachineId() : undefined, playgroundKey: instance.primary ? ('make' as const) : this.key!, neighbours };
+    // Keys for a machine that has none (fresh from the shipped state); one resumed keeps its own.
+    const newKeys = fresh
+      ? { host: await newEd25519KeyPair(`root@${instance.name}`), playground: instance.primary ? await newEd25519KeyPair('root@playground') : undefined }
+      : undefined;
+    const plan = { machineId: fresh ? newMachineId() : undefined, playgroundKey: instance.primary ? ('make' as const) : this.key!, neighbours, newKeys };
     const joined = await timed('identity', () => this.run(instance, joinCommand(instance.identity, plan)));
     instance.hostKey = readHostKey(joined);
     if (instance.primary) {
