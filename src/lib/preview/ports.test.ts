@@ -16,6 +16,14 @@ describe('parseListeningPorts', () => {
     expect(parseListeningPorts(proc)).toEqual([5001, 8080]);
   });
 
+  it("leaves out the machine's sshd (port 22), which is not a page", () => {
+    const proc = `   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 00000000 100 0 0 10 0
+   1: 00000000000000000000000000000000:0016 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 00000000 100 0 0 10 0
+   2: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3 1 00000000 100 0 0 10 0
+`;
+    expect(parseListeningPorts(proc)).toEqual([8080]);
+  });
+
   it('reads nothing from nothing', () => {
     expect(parseListeningPorts('')).toEqual([]);
   });

@@ -82,9 +82,17 @@ export function parseListeningWatch(output: string): ListeningWatch {
 }
 
 /**
+ * The ssh daemon an instance runs so the others can log in to it (instances/identity.ts):
+ * not a page to preview, and probing it as one cost the machine ~23 M instructions a second
+ * for the probe's 90 s (sshd starts a new process for every connection; measured in the page
+ * with two instances, 25 → 2 M/s once sshd was stopped).
+ */
+const SSH_PORT = 22;
+
+/**
  * Ports something listens on from outside the guest's loopback, from /proc/net/tcp{,6}.
  * Loopback-only listeners (the guest's registry on 127.0.0.1:5000) cannot be reached from
- * the page and are left out.
+ * the page and are left out, and so is the machine's sshd.
  */
 export function parseListeningPorts(procNetTcp: string): number[] {
   const ports = new Set<number>();
@@ -95,8 +103,9 @@ export function parseListeningPorts(procNetTcp: string): number[] {
     if (!portHex) continue;
     const loopback4 = address === '0100007F';
     const loopback6 = address === '00000000000000000000000001000000';
-    if (loopback4 || loopback6) continue;
-    ports.add(parseInt(portHex, 16));
+    const port = parseInt(portHex, 16);
+    if (loopback4 || loopback6 || port === SSH_PORT) continue;
+    ports.add(port);
   }
   return [...ports].sort((a, b) => a - b);
 }
