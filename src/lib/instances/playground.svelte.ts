@@ -160,7 +160,7 @@ export class Playground {
     this.instances = [...this.instances, instance].sort((a, b) => a.identity.number - b.identity.number);
     const timed = phaseTimer(instance);
     // node1 joins the LAN while the new machine restores: their emulators run in workers of
-    // their own, so node1's join (~4 s, measured) no longer adds to the new one's start.
+    // their own, so node1's join (5.8-7.8 s beside a restore, measured) overlaps the restore.
     const node1Joined = this.primary.hostKey ? undefined : timed('node1 joins (beside machine)', () => this.join(this.primary));
     node1Joined?.catch(() => {}); // awaited below, after the machine started
     try {
