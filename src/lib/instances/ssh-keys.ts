@@ -5,6 +5,9 @@
  * guest instructions (measured under Node), a third of an instance's whole join.
  */
 import { bytesToBase64 } from '../base64';
+import { concatBytes } from '../bytes';
+
+const concat = (...parts: Uint8Array[]) => concatBytes(parts);
 
 /** The two files of a key pair, as ssh-keygen writes them. */
 export interface SshKeyPair {
@@ -73,14 +76,4 @@ function uint32(value: number): Uint8Array {
 function sshString(value: string | Uint8Array): Uint8Array {
   const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value;
   return concat(uint32(bytes.length), bytes);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

@@ -85,7 +85,8 @@ export function parseListeningWatch(output: string): ListeningWatch {
  * The ssh daemon an instance runs so the others can log in to it (instances/identity.ts):
  * not a page to preview, and probing it as one cost the machine ~23 M instructions a second
  * for the probe's 90 s (sshd starts a new process for every connection; measured in the page
- * with two instances, 25 → 2 M/s once sshd was stopped).
+ * with two instances, 25 → 2 M/s once sshd was stopped). A container published on host port
+ * 22 is left out of the list too; the address bar still reaches it.
  */
 const SSH_PORT = 22;
 

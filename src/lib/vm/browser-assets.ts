@@ -7,6 +7,7 @@ import { releaseBuffer } from './host-memory';
 import type { StateUnpackerApi } from './state-unpacker.worker';
 import { validateManifest, type VmManifest } from './manifest';
 import { AssetFetchError, ConnectionLost, fetchOrExplain, streamUrl } from './stream-url';
+import { concatBytes } from '../bytes';
 
 export { AssetFetchError };
 
@@ -34,7 +35,7 @@ export function httpAssets(manifestUrl: string, wasmUrl: string): GuestAssets & 
     async read(path: string, onProgress?: (loaded: number, total: number) => void): Promise<Uint8Array> {
       const parts: Uint8Array[] = [];
       await assets.stream(path, (bytes) => parts.push(bytes), onProgress);
-      return concat(parts);
+      return concatBytes(parts);
     },
     /** The state is downloaded by a worker of its own (state-unpacker.worker.ts); both unpack. */
     async readState(file: StateFile, onProgress: (loaded: number) => void): Promise<Uint8Array> {
@@ -74,15 +75,4 @@ export function httpAssets(manifestUrl: string, wasmUrl: string): GuestAssets & 
     },
   };
   return assets;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return bytes;
 }
