@@ -42,6 +42,37 @@ describe('python', () => {
     expect(pip.output).not.toMatch(/externally-managed-environment/);
   });
 
+  it('is laid out as the official python:3.11 image and passes the checks its tests make', async () => {
+    // The official image's own test suite imports these modules, round-trips data through
+    // each compressor, uses sqlite3 in memory, recurses deep in a thread, and finds no .pyc
+    // under /usr/local or /opt; Dockerfiles written for it call /usr/local/bin/python.
+    const checks = [
+      'import curses, readline, dbm.gnu, dbm.ndbm, lzma, bz2, zlib, ssl, sqlite3, threading, sys',
+      "data = b'berth ' * 100",
+      'for codec in (lzma, bz2, zlib): assert codec.decompress(codec.compress(data)) == data, codec',
+      "db = sqlite3.connect(':memory:'); db.execute('create table t (id int, txt text)')",
+      "db.execute('insert into t values (?, ?)', (42, 'x')); assert db.execute('select * from t').fetchall() == [(42, 'x')]",
+      'def deep(i):\n    try: deep(i + 1)\n    except RecursionError: print("recursion stopped cleanly")',
+      't = threading.Thread(target=deep, args=[1]); t.start(); t.join()',
+      'import setuptools, wheel; print("setuptools", setuptools.__version__, "wheel", wheel.__version__)',
+    ].join('\n');
+    await writeGuestFile('/workspace/python-checks.py', checks);
+    const result = await run(
+      'docker run --rm -v /workspace/python-checks.py:/checks.py python:3.11 sh -c ' +
+        `'ls /usr/local/bin | tr "\\n" " "; echo; command -v python; command -v pip; echo "version $PYTHON_VERSION"; ` +
+        `python /checks.py && find /usr/local /opt -name "*.pyc" -o -name "*.pyo" | sed "s/^/pyc: /"; date +%Z'`,
+    );
+    expect(result.exitCode, result.output).toBe(0);
+    for (const command of ['pip', 'pip3', 'pip3.11', 'pydoc', 'pydoc3', 'python', 'python3', 'python3.11'])
+      expect(result.output).toMatch(new RegExp(`(^| )${command.replace('.', '\\.')} `, 'm'));
+    expect(result.output).toMatch(/^\/usr\/local\/bin\/python\n\/usr\/local\/bin\/pip$/m);
+    expect(result.output).toMatch(/^version 3\.11\.\d+$/m);
+    expect(result.output).toMatch(/^recursion stopped cleanly$/m);
+    expect(result.output).toMatch(/^setuptools \d+\.\d+\.\d+ wheel \d+\.\d+/m);
+    expect(result.output).not.toMatch(/^pyc: /m);
+    expect(result.output).toMatch(/^UTC$/m);
+  });
+
   it("builds and runs the tutorial's Flask app, then rebuilds from the cache", async () => {
     await writeGuestFile('/workspace/flask/app.py', flaskApp('hello world!'));
     await writeGuestFile('/workspace/flask/Dockerfile', flaskDockerfile);
