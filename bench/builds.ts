@@ -22,6 +22,7 @@ export const BUILD_COMMANDS: [command: string, times: number][] = [
   ['docker --version', 5],
   ['docker ps', 5],
   ['docker images', 4],
+  ['docker logs bench-logs', 4],
   ['docker run --rm debian true', 6],
   ['i=0; while [ $i -lt 50000 ]; do i=$((i+1)); done', 3],
 ];
@@ -36,6 +37,9 @@ export async function measureBuilds(log: (line: string) => void, vmDirs: string[
       log(`builds: round ${round}/${rounds}, ${build.vmDir}…`);
       const guest = await bootLocalGuest({ from: 'state' }, build.vmDir);
       build.buildId = guest.manifest.buildId;
+      // `docker logs` reads a container's log: one that printed twenty lines, as a learner's does.
+      const logs = await guest.exec('docker run -d --name bench-logs debian sh -c "seq 1 20; exec sleep 86400"');
+      if (logs.exitCode !== 0) throw new Error(`builds: the container for docker logs did not start: ${logs.output}`);
       const commands: CommandFigure[] = [];
       for (const [command, times] of BUILD_COMMANDS) commands.push(await measureCommand(guest, command, times));
       build.rounds.push(commands);

@@ -10,8 +10,12 @@
 #   state-*.bin.bzp               v86 state taken after boot with dockerd answering (zstd pieces)
 #   chunks/*.zst                  the root disk in 256 KiB zstd chunks, loaded lazily
 #
-# Options, for builders with internet (the default build needs none):
-#   --pull IMAGE      also put IMAGE's linux/386 variant (ubuntu:18.04, alpine:3…) into the
+# Real images: when Docker Hub answers, the linux/386 images pinned by digest in
+# vm-images/images/docker-hub.json (ubuntu:18.04, alpine, python:…-alpine, nginx:alpine,
+# redis:alpine) go into the guest's registry beside Berth's Debian-made stand-ins; without an
+# answer the build goes on with the stand-ins and says so in one line.
+#   --offline         never ask a registry (pins already cached are still used)
+#   --pull IMAGE      also put IMAGE's linux/386 variant (by tag, not pinned) into the
 #                     guest's registry; repeatable
 #   --registry URL    the Registry v2 API to pull from (default: Docker Hub)
 set -euo pipefail
@@ -19,13 +23,15 @@ shopt -s inherit_errexit
 source "$(dirname "$0")/lib.sh"
 pull_images=()
 pull_registry=""
+offline=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --pull) [ $# -ge 2 ] || die "--pull needs an image name"; pull_images+=("$2"); shift 2 ;;
     --pull=*) pull_images+=("${1#--pull=}"); shift ;;
     --registry) [ $# -ge 2 ] || die "--registry needs a URL"; pull_registry=$2; shift 2 ;;
     --registry=*) pull_registry=${1#--registry=}; shift ;;
-    *) die "unknown option: $1 (known: --pull IMAGE, --registry URL)" ;;
+    --offline) offline=true; shift ;;
+    *) die "unknown option: $1 (known: --offline, --pull IMAGE, --registry URL)" ;;
   esac
 done
 ROOT_DIR="$(cd "$VM_IMAGES_DIR/.." && pwd)"
@@ -37,6 +43,7 @@ if [ "$(id -u)" -ne 0 ]; then
   args=()
   for image in "${pull_images[@]}"; do args+=(--pull "$image"); done
   [ -z "$pull_registry" ] || args+=(--registry "$pull_registry")
+  [ "$offline" = false ] || args+=(--offline)
   exec sudo -E env "PATH=$PATH" "HOME=$HOME" bash "$0" "${args[@]}"
 fi
 
@@ -115,6 +122,14 @@ for image in "${pull_images[@]}"; do
   dir=$(run_step "pull-${image//[^a-zA-Z0-9._-]/_}" "$h" pull)
   registry_dirs+=("$dir")
   image_hashes+="pull:$image=$h "
+done
+# The pinned real images: cached by digest, so only a new pin is ever fetched.
+pinned=$("${TSX[@]}" "$VM_IMAGES_DIR/tools/pull-pinned.ts" --pins "$VM_IMAGES_DIR/images/docker-hub.json" \
+  --cache "$BERTH_CACHE/pinned" --offline "$offline" ${pull_registry:+--registry "$pull_registry"}) ||
+  die "reading the pinned images failed (see the output above)"
+for dir in $pinned; do
+  registry_dirs+=("$dir")
+  image_hashes+="$(basename "$dir") "
 done
 archive_hash=$(HASH_EXTRA="$image_hashes" hash_inputs "$VM_IMAGES_DIR/tools/image-archive.ts")
 build_archive() { "${TSX[@]}" "$VM_IMAGES_DIR/tools/image-archive.ts" "$1/images.tar" "${preloaded_dirs[@]}"; }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MissingImageHints } from './missing-images';
 import type { ImageEntry } from './vm/worker-api';
 
-const entry = (name: string, tags: string[]): ImageEntry => ({ name, tags, size: 1, source: '', availability: 'preloaded' });
+const entry = (name: string, tags: string[]): ImageEntry => ({ name, tags, size: 1, source: '', availability: 'preloaded', origin: 'built' });
 const catalog = [entry('debian', ['latest', '12', 'bookworm']), entry('busybox', ['latest']), entry('python', ['3.11', '3', 'latest'])];
 const PROMPT = '\x1b[01;32mroot@berth\x1b[00m:\x1b[01;34m~\x1b[00m# ';
 const HUB = 'Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp 192.168.87.1:443: connect: connection refused';

@@ -54,7 +54,7 @@ try {
       const inspect = await guest.exec(`docker image inspect --format '{{.Size}} {{.Architecture}}' ${spec.name}:${spec.tags[0]}`);
       const [size, arch] = inspect.output.trim().split(' ');
       if (inspect.exitCode !== 0 || arch !== '386') throw new Error(`image ${spec.name} did not load as linux/386: ${inspect.output}`);
-      catalog.push({ name: spec.name, tags: spec.tags, size: Number(size), source: spec.source, availability });
+      catalog.push({ name: spec.name, tags: spec.tags, size: Number(size), source: spec.source, availability, origin: spec.pulled ? 'upstream' : 'built' });
     } else {
       const repository = spec.pulled?.repository ?? `library/${spec.name}`;
       const tags = await guest.exec(`curl -fsS http://127.0.0.1:5000/v2/${repository}/tags/list`);
@@ -63,7 +63,7 @@ try {
       }
       // What `docker images` will show once pulled: the layers' unpacked size.
       const size = spec.pulled?.unpackedSize ?? spec.layers.reduce((n, layer) => n + statSync(isAbsolute(layer) ? layer : join(dir, layer)).size, 0);
-      catalog.push({ name: spec.name, tags: spec.tags, size, source: spec.source, availability });
+      catalog.push({ name: spec.name, tags: spec.tags, size, source: spec.source, availability, origin: spec.pulled ? 'upstream' : 'built' });
     }
   }
   const listing = await guest.exec('docker images');

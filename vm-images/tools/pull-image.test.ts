@@ -1,7 +1,8 @@
 /**
  * The --pull path against a real Registry v2 server: Debian's docker-registry on loopback,
  * with bearer-token auth from a token server signing JWTs the way Docker Hub's does, seeded
- * with small multi-platform images pushed through the registry's own API.
+ * with small multi-platform images pushed through the registry's own API. The build's default
+ * (pinned real images when the registry answers, stand-ins when it does not) runs against it too.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createSign } from 'node:crypto';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MEDIA, parseReference, pullImage, RegistryClient } from './pull-image';
+import { pullPinned, readPins, type Pin } from './pull-pinned';
 import { RegistryStore } from './registry-store';
 
 const REGISTRY_BIN = '/usr/bin/docker-registry';
@@ -318,5 +320,83 @@ describe('pullImage against docker-registry with token auth', () => {
     } finally {
       guestRegistry.proc.kill();
     }
+  });
+});
+
+describe("the build's pinned real images (pull-pinned.ts)", () => {
+  const pin = (over: Partial<Pin> = {}): Pin => ({ image: 'tiny:1', digest: pushed.tiny386, tags: ['1', 'latest', 'bionic'], why: 'test', ...over });
+
+  it('the shipped pins file is valid: linux/386 manifest digests, tags, a reason each', () => {
+    const pins = readPins(join(import.meta.dirname, '../images/docker-hub.json'));
+    expect(pins.map((p) => p.image.split(':')[0])).toEqual(expect.arrayContaining(['ubuntu', 'alpine', 'python', 'nginx', 'redis']));
+    expect(pins.find((p) => p.image.startsWith('ubuntu:'))?.tags).toEqual(expect.arrayContaining(['18.04', 'latest']));
+  });
+
+  it('pulls each pin by its digest when the registry answers, under every tag it names, then keeps it', async () => {
+    const cache = join(work, 'pinned');
+    const lines: string[] = [];
+    const first = await pullPinned({ pins: [pin()], cache, registry: upstream.url, log: (l) => lines.push(l) });
+    expect(first.failed).toEqual([]);
+    expect(first.offline).toBeUndefined();
+    expect(first.dirs).toHaveLength(1);
+    const spec = JSON.parse(readFileSync(join(first.dirs[0], 'image.json'), 'utf8'));
+    expect(spec).toMatchObject({ name: 'tiny', tags: ['1', 'latest', 'bionic'], availability: 'registry' });
+    expect(spec.pulled.manifestDigest).toBe(pushed.tiny386);
+    // Fetched by digest: no platform list was read.
+    expect(lines.join('\n')).not.toMatch(/platform list/);
+    expect(lines.join('\n')).toMatch(/tiny:1: pulled/);
+
+    // Cached by digest: a second build asks no registry, even one that is gone.
+    const again = await pullPinned({ pins: [pin()], cache, registry: 'http://127.0.0.1:9' });
+    expect(again).toEqual({ dirs: first.dirs, failed: [] });
+
+    // Every tag is served by the guest's registry storage.
+    const store = join(work, 'pinned-store');
+    mkdirSync(store);
+    new RegistryStore(store).addPulled(first.dirs[0], spec.pulled, spec.tags);
+    for (const tag of spec.tags)
+      expect(existsSync(join(store, 'docker/registry/v2/repositories/library/tiny/_manifests/tags', tag, 'current/link'))).toBe(true);
+  });
+
+  it('goes on with the stand-ins, in one line, when the registry does not answer or --offline says so', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const unanswered = await pullPinned({ pins: [pin({ tags: ['2'] })], cache: join(work, 'pinned-off'), registry: closed });
+    expect(unanswered.dirs).toEqual([]);
+    expect(unanswered.offline).toMatch(new RegExp(`^${closed} does not answer \\(.+\\): building with the offline stand-ins instead of tiny:1$`));
+    const offline = await pullPinned({ pins: [pin({ tags: ['3'] })], cache: join(work, 'pinned-off'), registry: upstream.url, offline: true });
+    expect(offline).toMatchObject({ dirs: [], failed: [] });
+    expect(offline.offline).toMatch(/^--offline: building with the offline stand-ins \(not fetched: tiny:1\)$/);
+  });
+
+  it('refuses a manifest that does not match its pin, and a pin of the whole platform list', async () => {
+    const wrong = await pullPinned({ pins: [pin({ digest: pushed.oci386, tags: ['4'] })], cache: join(work, 'pinned-bad'), registry: upstream.url });
+    expect(wrong.dirs).toEqual([]);
+    expect(wrong.failed.join('\n')).toMatch(/tiny:1: .*(not found|does not match)/);
+    const client = new RegistryClient(upstream.url);
+    const list = await client.request('/v2/library/tiny/manifests/1', 'repository:library/tiny:pull', { headers: { Accept: MEDIA.dockerList } });
+    const listDigest = list.headers.get('docker-content-digest')!;
+    await list.body?.cancel();
+    const whole = await pullPinned({ pins: [pin({ digest: listDigest, tags: ['5'] })], cache: join(work, 'pinned-bad'), registry: upstream.url });
+    expect(whole.failed.join('\n')).toMatch(/is a list of platforms; pin its linux\/386 manifest/);
+  });
+
+  it('the build script reads its pins from the command line tool and fails loudly on a broken pins file', async () => {
+    const tsx = join(import.meta.dirname, '../../node_modules/.bin/tsx');
+    const pins = join(work, 'pins.json');
+    writeFileSync(pins, JSON.stringify({ images: [{ image: 'tiny:1', digest: pushed.tiny386, tags: ['1'], why: 'test' }] }));
+    const run = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(tsx, [join(import.meta.dirname, 'pull-pinned.ts'), ...args], (error, stdout, stderr) =>
+          resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
+        ),
+      );
+    const online = await run(['--pins', pins, '--cache', join(work, 'pinned-cli'), '--registry', upstream.url, '--offline', 'false']);
+    expect(online.code, online.stderr).toBe(0);
+    expect(online.stdout.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(online.stdout.trim(), 'image.json'))).toBe(true);
+    writeFileSync(pins, JSON.stringify({ images: [{ image: 'tiny:1', digest: 'sha256:nothex', tags: ['1'], why: 'test' }] }));
+    const broken = await run(['--pins', pins, '--cache', join(work, 'pinned-cli')]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/pull-pinned: .*pins\.json: images\.0\.digest: sha256:<64 hex digits>/);
   });
 });

@@ -228,6 +228,10 @@ async function downloadBlob(
 
 export interface PullOptions {
   registry?: string;
+  /** A pinned platform manifest: fetched by this digest instead of by tag, and checked against it. */
+  digest?: string;
+  /** Tags the guest's registry serves it under (default: the reference's own tag). */
+  tags?: string[];
   platform?: { os: string; architecture: string };
   credentials?: Credentials;
   log?: (line: string) => void;
@@ -245,7 +249,11 @@ export async function pullImage(ref: string, outDir: string, options: PullOption
   const client = new RegistryClient(registry, options.credentials);
   const scope = `repository:${parsed.repository}:pull`;
 
-  let top = await fetchManifest(client, parsed.repository, parsed.tag, scope);
+  let top = await fetchManifest(client, parsed.repository, options.digest ?? parsed.tag, scope);
+  if (options.digest) {
+    if (sha256(top.bytes) !== options.digest) throw new Error(`${ref}: the manifest served for ${options.digest} does not match that digest`);
+    if ('manifests' in top.json) throw new Error(`${ref}: ${options.digest} is a list of platforms; pin its ${platform.os}/${platform.architecture} manifest`);
+  }
   if (top.mediaType === MEDIA.dockerList || top.mediaType === MEDIA.ociIndex || 'manifests' in top.json) {
     const index = top.json as ManifestIndex;
     const match = index.manifests.find((m) => m.platform?.os === platform.os && m.platform.architecture === platform.architecture);
@@ -304,7 +312,7 @@ export async function pullImage(ref: string, outDir: string, options: PullOption
   };
   const spec: ImageSpec & { pulled: PulledImage } = {
     name: parsed.name,
-    tags: [parsed.tag],
+    tags: options.tags ?? [parsed.tag],
     layers: [],
     availability: 'registry',
     source: `${parsed.registry ? '' : registry === DOCKER_HUB ? 'Docker Hub ' : `${registry} `}${parsed.repository}:${parsed.tag} (${pulled.platform}, ${pulled.manifestDigest.slice(0, 19)})`,

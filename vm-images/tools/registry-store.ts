@@ -84,7 +84,7 @@ export class RegistryStore {
    * Adds an image pulled by pull-image.ts from its folder, byte for byte, so its digests
    * stay the upstream ones.
    */
-  addPulled(dir: string, pulled: PulledImage): string {
+  addPulled(dir: string, pulled: PulledImage, tags: string[] = [pulled.tag]): string {
     const repo = pulled.repository;
     for (const digest of pulled.blobs) {
       const stored = this.putBlob(readFileSync(join(dir, 'blobs', digest.replace('sha256:', ''))));
@@ -93,8 +93,10 @@ export class RegistryStore {
     }
     const manifestDigest = this.putBlob(readFileSync(join(dir, 'manifest.json')));
     this.link(repo, `_manifests/revisions/sha256/${manifestDigest}`, manifestDigest);
-    this.link(repo, `_manifests/tags/${pulled.tag}/current`, manifestDigest);
-    this.link(repo, `_manifests/tags/${pulled.tag}/index/sha256/${manifestDigest}`, manifestDigest);
+    for (const tag of tags) {
+      this.link(repo, `_manifests/tags/${tag}/current`, manifestDigest);
+      this.link(repo, `_manifests/tags/${tag}/index/sha256/${manifestDigest}`, manifestDigest);
+    }
     return manifestDigest;
   }
 }
@@ -111,9 +113,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   for (const dir of args['image-dirs'].split(',').filter(Boolean)) {
     const spec = readImageSpec(dir);
     if (spec.pulled) {
-      const digest = store.addPulled(dir, spec.pulled);
+      const digest = store.addPulled(dir, spec.pulled, spec.tags);
       console.log(
-        `registry-store: ${spec.pulled.repository}:${spec.pulled.tag} ${digest.slice(0, 12)} (pulled, ${(spec.pulled.unpackedSize / 2 ** 20).toFixed(1)} MiB unpacked)`,
+        `registry-store: ${spec.pulled.repository}:${spec.tags.join(',')} ${digest.slice(0, 12)} (pulled, ${(spec.pulled.unpackedSize / 2 ** 20).toFixed(1)} MiB unpacked)`,
       );
       continue;
     }

@@ -1,7 +1,7 @@
 /**
  * Which image a lesson's command names on this machine. The tutorial uses ubuntu and an
  * alpine-based python; a build without internet has Debian-made stand-ins instead. A build
- * made with `--pull ubuntu:18.04` has the real one, and then the lessons use it.
+ * that reached Docker Hub has the real ubuntu and alpine, and then the lessons use them.
  */
 import type { ImageEntry } from '../vm/worker-api';
 

@@ -106,11 +106,11 @@ describe('parseLesson', () => {
 
 describe('resolveImage', () => {
   const offline = [
-    { name: 'debian', tags: ['latest', '12'], size: 1, source: '', availability: 'preloaded' as const },
-    { name: 'python', tags: ['3.11'], size: 1, source: '', availability: 'preloaded' as const },
+    { name: 'debian', tags: ['latest', '12'], size: 1, source: '', availability: 'preloaded' as const, origin: 'built' as const },
+    { name: 'python', tags: ['3.11'], size: 1, source: '', availability: 'preloaded' as const, origin: 'built' as const },
   ];
   it('uses the real image when the catalog has it', () => {
-    const withUbuntu = [...offline, { name: 'ubuntu', tags: ['18.04'], size: 1, source: '', availability: 'registry' as const }];
+    const withUbuntu = [...offline, { name: 'ubuntu', tags: ['18.04'], size: 1, source: '', availability: 'registry' as const, origin: 'upstream' as const }];
     expect(resolveImage('ubuntu:18.04', withUbuntu)).toEqual({ image: 'ubuntu:18.04' });
   });
   it('uses the offline stand-in otherwise, and says so in one line', () => {
@@ -123,7 +123,7 @@ describe('resolveImage', () => {
 });
 
 describe('resolvePlaceholders', () => {
-  const catalog = [{ name: 'debian', tags: ['latest', '12'], size: 1, source: '', availability: 'preloaded' as const }];
+  const catalog = [{ name: 'debian', tags: ['latest', '12'], size: 1, source: '', availability: 'preloaded' as const, origin: 'built' as const }];
   const ps = (ids: string[]) => async (command: string) => (command.startsWith("docker ps -q --filter ancestor='debian'") ? ids.join('\n') + '\n' : '');
 
   it('fills images and the newest containers, from what the guest answers', async () => {

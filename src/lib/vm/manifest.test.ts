@@ -17,7 +17,7 @@ const manifest = (): VmManifest => ({
     consolePorts: 4,
     network: { type: 'virtio', relayUrl: 'fetch' },
   },
-  images: [{ name: 'debian', tags: ['12'], size: 1, source: 'Debian', availability: 'preloaded' }],
+  images: [{ name: 'debian', tags: ['12'], size: 1, source: 'Debian', availability: 'preloaded', origin: 'built' }],
   packages: { bash: '5.2' },
 });
 
@@ -33,6 +33,12 @@ const refusal = (value: unknown) => {
 describe('validateManifest', () => {
   it('takes a manifest as save-state writes it', () => {
     expect(validateManifest(JSON.parse(JSON.stringify(manifest())))).toEqual(manifest());
+  });
+
+  it("reads a catalog from before images had an origin as Berth's own builds", () => {
+    const older = manifest();
+    const images = older.images.map(({ origin: _origin, ...rest }) => rest);
+    expect(validateManifest({ ...older, images }).images[0].origin).toBe('built');
   });
 
   it('says what is wrong, and how to get a good one', () => {

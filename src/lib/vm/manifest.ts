@@ -51,6 +51,8 @@ const imageEntrySchema = z.object({
   /** What it was built from, for example "Debian bookworm packages (busybox-static 1:1.35.0-4)". */
   source: z.string(),
   availability: z.enum(['preloaded', 'registry']),
+  /** The real image fetched from a registry (pinned by digest), or one Berth built from Debian packages. */
+  origin: z.enum(['upstream', 'built']).default('built'),
 });
 
 export const vmManifestSchema = z.object({
