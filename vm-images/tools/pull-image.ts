@@ -226,6 +226,11 @@ async function downloadBlob(
   return unpackedSize;
 }
 
+/** The registry login the builder gave, if any (BERTH_REGISTRY_USER / BERTH_REGISTRY_PASSWORD). */
+export function credentialsFromEnv(env = process.env): Credentials | undefined {
+  return env.BERTH_REGISTRY_USER ? { user: env.BERTH_REGISTRY_USER, password: env.BERTH_REGISTRY_PASSWORD ?? '' } : undefined;
+}
+
 export interface PullOptions {
   registry?: string;
   /** A pinned platform manifest: fetched by this digest instead of by tag, and checked against it. */
@@ -328,11 +333,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { parseArgs, requireArgs } = await import('./build-context');
   const args = parseArgs(process.argv.slice(2));
   requireArgs(args, ['image', 'out']);
-  const user = process.env.BERTH_REGISTRY_USER;
   try {
     const pulled = await pullImage(args.image, args.out, {
       registry: args.registry,
-      credentials: user ? { user, password: process.env.BERTH_REGISTRY_PASSWORD ?? '' } : undefined,
+      credentials: credentialsFromEnv(),
       log: (line) => console.log(`pull-image: ${line}`),
     });
     console.log(

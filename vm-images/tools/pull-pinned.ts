@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { DOCKER_HUB, pullImage, type PullOptions } from './pull-image';
+import { credentialsFromEnv, DOCKER_HUB, pullImage, type PullOptions } from './pull-image';
 
 const pinSchema = z.object({
   /** The name and tag to fetch, as `docker pull` spells it: `ubuntu:18.04`. */
@@ -65,7 +65,6 @@ export async function pullPinned(options: {
   cache: string;
   registry?: string;
   offline?: boolean;
-  probeTimeoutMs?: number;
   log?: (line: string) => void;
   pull?: PullOptions;
 }): Promise<PinnedResult> {
@@ -78,22 +77,22 @@ export async function pullPinned(options: {
       .slice(0, 16);
     return join(options.cache, `pinned-${pin.image.replace(/[^a-zA-Z0-9._-]/g, '_')}-${key}`);
   };
-  const names = options.pins.map((p) => p.image).join(', ');
   const cached = options.pins.filter((pin) => existsSync(join(dirOf(pin), '.done')));
-  if (options.offline) {
+  const missing = options.pins.filter((pin) => !cached.includes(pin));
+  const notFetched = missing.map((p) => p.image).join(', ');
+  if (options.offline && missing.length) {
     return {
       dirs: cached.map(dirOf),
-      offline: `--offline: building with the offline stand-ins${cached.length ? ` and the real images already cached` : ''} (not fetched: ${names})`,
+      offline: `--offline: building with the offline stand-ins${cached.length ? ` and the real images already cached` : ''} (not fetched: ${notFetched})`,
       failed: [],
     };
   }
-  const missing = options.pins.filter((pin) => !cached.includes(pin));
   if (missing.length) {
-    const answer = await registryAnswers(registry, options.probeTimeoutMs);
+    const answer = await registryAnswers(registry);
     if (!answer.ok) {
       return {
         dirs: cached.map(dirOf),
-        offline: `${registry === DOCKER_HUB ? 'Docker Hub' : registry} does not answer (${answer.reason}): building with the offline stand-ins instead of ${missing.map((p) => p.image).join(', ')}`,
+        offline: `${registry === DOCKER_HUB ? 'Docker Hub' : registry} does not answer (${answer.reason}): building with the offline stand-ins instead of ${notFetched}`,
         failed: [],
       };
     }
@@ -126,7 +125,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { parseArgs, requireArgs } = await import('./build-context');
   const args = parseArgs(process.argv.slice(2));
   requireArgs(args, ['pins', 'cache']);
-  const user = process.env.BERTH_REGISTRY_USER;
   try {
     const result = await pullPinned({
       pins: readPins(args.pins),
@@ -134,7 +132,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       registry: args.registry,
       offline: args.offline === 'true',
       log: (line) => console.error(`pull-pinned: ${line}`),
-      pull: { credentials: user ? { user, password: process.env.BERTH_REGISTRY_PASSWORD ?? '' } : undefined },
+      pull: { credentials: credentialsFromEnv() },
     });
     if (result.offline) console.error(`pull-pinned: ${result.offline}`);
     for (const failure of result.failed) console.error(`pull-pinned: warning: ${failure} (its stand-in stays)`);
