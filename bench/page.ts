@@ -96,7 +96,7 @@ export async function startPreviewServer(outDir = 'dist'): Promise<ChildProcess>
 
 /** Runs `command` `runs` times through the agent, or, when the same line cannot run twice (a new
  * port, a new edit), each of the lines in `runs` once, reported under the name `command`. */
-async function measureInPage(page: Page, command: string, runs: number | string[]): Promise<CommandFigure> {
+export async function measureInPage(page: Page, command: string, runs: number | string[]): Promise<CommandFigure> {
   const commands = typeof runs === 'number' ? Array<string>(runs).fill(command) : runs;
   const measured = await page.evaluate(async (commands) => {
     const { session } = (
@@ -341,7 +341,7 @@ async function measureSnapshot(page: Page, log: (line: string) => void): Promise
 }
 
 /** A new tab on the playground, waited on until its prompt is usable. */
-async function openPlayground(
+export async function openPlayground(
   browser: Browser,
   log: (line: string) => void,
   resident?: PeakResident,

@@ -10,6 +10,7 @@
  *   --only-engines           the page in Chromium, Firefox ESR and WebKitGTK (-engines.json)
  *   --no-engines             leave out the other engines
  *   --only-busy-boot         cold boots on an idle machine and beside 2 busy processes (-busy-boot.json)
+ *   --only-apt               the offline Debian mirror: its size, apt-get update and installs in the page (-apt.json)
  *   --only-soak [--minutes N] an hour (or N minutes) of typed commands in Chromium (-soak.json)
  *   --only-jit [--jit-variants 'a=1;b=2'] [--engines chromium,firefox]
  *                            v86's JIT settings side by side in the page (-jit.json)
@@ -34,6 +35,7 @@ import { instanceRows, measureInstances } from './instances';
 import { idleRows, measureIdle } from './idle';
 import type { EngineName } from '../e2e/engines/drivers';
 import { measureSoak, type SoakFigures } from './soak';
+import { aptRows, measureApt } from './apt';
 import { measureLessonWalk } from './lessons';
 import { measurePage, measureSnapshotOnly, type PageFigures } from './page';
 
@@ -122,6 +124,13 @@ if (process.argv.includes('--only-idle')) {
   const idle = await measureIdle(log, (flag('--dist-dirs') ?? 'dist').split(',').filter(Boolean), Number(flag('--rounds') ?? 1));
   for (const [k, v] of idleRows(idle)) console.log(`${k}: ${v}`);
   writeResults({ idle: { builds: idle } });
+  process.exit(0);
+}
+// `--only-apt`: the offline Debian mirror's size, and apt in a container in the page.
+if (process.argv.includes('--only-apt')) {
+  const apt = await measureApt(log);
+  for (const [k, v] of aptRows(apt)) console.log(`${k}: ${v}`);
+  writeResults({ apt });
   process.exit(0);
 }
 // `--only-soak`: an hour of a learner's session, sampled every minute.

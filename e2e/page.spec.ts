@@ -56,6 +56,23 @@ test.describe.serial('the playground', () => {
     expect(output).toMatch(/\bbin\b.*\betc\b/s);
   });
 
+  test('apt-get installs from the offline Debian mirror the page serves, and says what the mirror lacks', async () => {
+    const typed = "docker run --rm debian sh -c 'apt-get update -qq && apt-get install -y -qq hello >/dev/null && hello; apt-get install -y cowsay'";
+    await typeInto(page, 0, `${typed}\n`);
+    const sinceTyped = async () => {
+      const text = await terminalText(page, 0);
+      return text.slice(text.lastIndexOf(typed));
+    };
+    await expect.poll(sinceTyped, { message: "Berth's line after apt's error", intervals: [500], timeout: 5 * 60_000 }).toMatch(/^berth: .*$/m);
+    const shown = await sinceTyped();
+    // The package lists and hello came from the page (the worker answered deb.debian.org).
+    expect(shown).toMatch(/^Hello, world!$/m);
+    expect(shown).toMatch(
+      /E: Unable to locate package cowsay\nberth: This machine works offline: apt installs from Berth's copy of \d+ Debian packages, made for curl, /,
+    );
+    expect(shown.match(/^berth: .*$/gm)).toHaveLength(1);
+  });
+
   test('lists the namespaces with lsns', async () => {
     const { output, exitCode } = await runInTerminal(page, 0, 'lsns');
     expect(exitCode).toBe(0);

@@ -9,6 +9,7 @@
 #   vmlinuz-* initrd-*.img        Debian's i386 686 kernel and a busybox initramfs
 #   state-*.bin.bzp               v86 state taken after boot with dockerd answering (zstd pieces)
 #   chunks/*.zst                  the root disk in 256 KiB zstd chunks, loaded lazily
+#   apt-*/                        the offline Debian mirror the guest's apt reaches, file by file
 #
 # Real images: when Docker Hub answers, the linux/386 images pinned by digest in
 # vm-images/images/docker-hub.json (ubuntu:18.04, alpine, python:…-alpine, nginx:alpine,
@@ -48,7 +49,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # --- Host tools -------------------------------------------------------------------------
-host_packages=(mmdebstrap seabios zstd e2fsprogs cpio xz-utils gcc dpkg-dev file)
+host_packages=(mmdebstrap seabios zstd e2fsprogs cpio xz-utils gcc dpkg-dev file gnupg)
 missing=()
 for p in "${host_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ] || ! dpkg --print-foreign-architectures | grep -qx i386; then
@@ -102,15 +103,20 @@ kernel_hash=$(HASH_EXTRA="$rootfs_hash" hash_inputs "$VM_IMAGES_DIR/initramfs")
 kernel_dir=$(run_step kernel "$kernel_hash" bash "$VM_IMAGES_DIR/initramfs/build.sh" "$rootfs_dir/rootfs.tar")
 kver=$(cat "$kernel_dir/kernel-version")
 
+# The key that signs the offline Debian mirror: made once and kept (see apt/key.sh). The
+# images' apt trusts it, so its fingerprint is an input of every image.
+apt_key_dir=$(run_step apt-key "$(hash_inputs "$VM_IMAGES_DIR/apt/key.sh")" bash "$VM_IMAGES_DIR/apt/key.sh")
+apt_key=$apt_key_dir/public.asc
+
 # Images: the debian base first, since python, nginx and redis are layers on top of it.
-debian_hash=$(hash_inputs "$VM_IMAGES_DIR/images/debian" "$VM_IMAGES_DIR/lib.sh")
-debian_dir=$(run_step image-debian "$debian_hash" bash "$VM_IMAGES_DIR/images/debian/build.sh")
+debian_hash=$(HASH_EXTRA="apt-key=$(cat "$apt_key_dir/fingerprint")" hash_inputs "$VM_IMAGES_DIR/images/debian" "$VM_IMAGES_DIR/lib.sh" "$VM_IMAGES_DIR/apt/offline-sources.sh")
+debian_dir=$(run_step image-debian "$debian_hash" env APT_MIRROR_KEY="$apt_key" bash "$VM_IMAGES_DIR/images/debian/build.sh")
 preloaded_dirs=("$debian_dir")
 registry_dirs=()
 image_hashes="debian=$debian_hash "
 for image in busybox python hello-world nginx redis; do
   h=$(HASH_EXTRA="$debian_hash" hash_inputs "$VM_IMAGES_DIR/images/$image" "$VM_IMAGES_DIR/lib.sh" "$VM_IMAGES_DIR/tools/layer-diff.ts")
-  dir=$(run_step "image-$image" "$h" env DEBIAN_IMAGE="$debian_dir" bash "$VM_IMAGES_DIR/images/$image/build.sh")
+  dir=$(run_step "image-$image" "$h" env DEBIAN_IMAGE="$debian_dir" APT_MIRROR_KEY="$apt_key" bash "$VM_IMAGES_DIR/images/$image/build.sh")
   if grep -q '"availability": "registry"' "$dir/image.json"; then registry_dirs+=("$dir"); else preloaded_dirs+=("$dir"); fi
   image_hashes+="$image=$h "
 done
@@ -140,6 +146,11 @@ build_registry() {
     --image-dirs "$(IFS=,; echo "${registry_dirs[*]}")"
 }
 registry_dir=$(run_step registry "$registry_hash" build_registry)
+
+# The offline Debian mirror apt in the images reaches as deb.debian.org (apt/build.sh). Not
+# on the disk: the page serves it beside the machine, fetched file by file as apt asks.
+apt_hash=$(HASH_EXTRA="$debian_hash" hash_inputs "$VM_IMAGES_DIR/apt/packages.txt" "$VM_IMAGES_DIR/apt/build.sh" "$VM_IMAGES_DIR/lib.sh")
+apt_dir=$(run_step apt-mirror "$apt_hash" env DEBIAN_IMAGE="$debian_dir" APT_KEY_DIR="$apt_key_dir" bash "$VM_IMAGES_DIR/apt/build.sh")
 
 disk_hash=$(HASH_EXTRA="$rootfs_hash $docker_hash $crun_hash $kernel_hash $archive_hash $registry_hash" hash_inputs \
   "$VM_IMAGES_DIR/disk" "$VM_IMAGES_DIR/rootfs/overlay" "$VM_IMAGES_DIR/emulator.json" "$VM_IMAGES_DIR/tools/provision.ts")
@@ -183,6 +194,8 @@ rm -rf "$PUBLIC_VM.new"
 mkdir -p "$(dirname "$PUBLIC_VM")"
 cp -al "$state_dir" "$PUBLIC_VM.new" 2>/dev/null || cp -a "$state_dir" "$PUBLIC_VM.new"
 rm -f "$PUBLIC_VM.new/.done"
+cp -al "$apt_dir/repo" "$PUBLIC_VM.new/apt-$apt_hash" 2>/dev/null || cp -a "$apt_dir/repo" "$PUBLIC_VM.new/apt-$apt_hash"
+"${TSX[@]}" "$VM_IMAGES_DIR/tools/apt-manifest.ts" --manifest "$PUBLIC_VM.new/manifest.json" --mirror "$PUBLIC_VM.new/apt-$apt_hash"
 rm -rf "$PUBLIC_VM.old"; [ -d "$PUBLIC_VM" ] && mv "$PUBLIC_VM" "$PUBLIC_VM.old"
 mv "$PUBLIC_VM.new" "$PUBLIC_VM"; rm -rf "$PUBLIC_VM.old"
 if [ -n "${SUDO_UID:-}" ]; then chown -R "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$PUBLIC_VM"; fi

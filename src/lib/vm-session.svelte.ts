@@ -24,7 +24,7 @@ import { PortWatch, type GuestPort } from './preview/port-watch.svelte';
 import type { PreviewReply } from './preview/protocol';
 import { PromptWatcher } from './lessons/prompt';
 import { DiskFullWatcher, diskFullNotice, outOfMemoryNotice, type MachineNotice } from './machine-notices';
-import { MissingImageHints } from './missing-images';
+import { OfflineHints } from './offline-hints';
 
 export type { GuestPort };
 
@@ -60,8 +60,8 @@ export class VmSession {
   /** The machine hit a limit (its disk full, its memory gone): what happened and what to do. */
   notice = $state.raw<MachineNotice | null>(null);
   private readonly diskFull = new Map<number, DiskFullWatcher>();
-  /** Berth's line after Docker's error for an image the machine lacks (missing-images.ts). */
-  private imageHints = this.newImageHints();
+  /** Berth's line after Docker's or apt's error for an image or a package the machine lacks (offline-hints.ts). */
+  private offlineHints = this.newOfflineHints();
 
   private worker: Worker | undefined;
   private api: Remote<VmWorkerApi> | undefined;
@@ -111,7 +111,7 @@ export class VmSession {
     this.progress = { step: 'downloading', loaded: 0, total: 0 };
     this.notice = null;
     this.diskFull.clear();
-    this.imageHints = this.newImageHints();
+    this.offlineHints = this.newOfflineHints();
     this.replay.clear();
     const worker = new Worker(new URL('./vm/vm.worker.ts', import.meta.url), { type: 'module' });
     this.worker = worker;
@@ -166,7 +166,7 @@ export class VmSession {
       this.lastInputAt = Date.now();
       this.portWatch.activity();
     }
-    this.imageHints.typed(port, data);
+    this.offlineHints.typed(port, data);
     void this.api?.writeConsole(port, data);
   }
 
@@ -230,11 +230,16 @@ export class VmSession {
     return this.api?.diskFigures() ?? Promise.resolve(undefined);
   }
 
+  /** What the offline Debian mirror has handed the guest's apt (the bench reads it). */
+  aptMirrorFigures(): Promise<{ files: number; bytes: number } | null> {
+    return this.api?.aptMirrorFigures() ?? Promise.resolve(null);
+  }
+
   private onEvents(events: VmEvent[]): void {
     for (const event of events) {
       if (event.type === 'console-output') {
         const { port } = event.data;
-        const bytes = this.imageHints.output(port, event.data.bytes);
+        const bytes = this.offlineHints.output(port, event.data.bytes);
         this.lastConsoleOutputAt = Date.now();
         this.portWatch.activity();
         this.lastOutputPort = port;
@@ -257,8 +262,11 @@ export class VmSession {
     }
   }
 
-  private newImageHints(): MissingImageHints {
-    return new MissingImageHints(() => this.bootResult?.images ?? []);
+  private newOfflineHints(): OfflineHints {
+    return new OfflineHints(
+      () => this.bootResult?.images ?? [],
+      () => this.bootResult?.aptMirror ?? null,
+    );
   }
 
   private keepForReplay(port: number, bytes: Uint8Array): void {

@@ -99,6 +99,28 @@ describe('python', () => {
   });
 });
 
+describe('apt-get, offline', () => {
+  it("installs from Berth's signed Debian mirror in a RUN line, and names what it lacks in apt's own words", async () => {
+    // The Dockerfile is what one written for Debian's own image says: nothing in it knows
+    // the machine is offline. apt checks the mirror's signature (no --allow-unauthenticated).
+    await writeGuestFile('/workspace/apt-tools/Dockerfile', 'FROM debian\nRUN apt-get update && apt-get install -y curl hello jq\nCMD ["hello"]\n');
+    const build = await run('cd /workspace/apt-tools && docker build -t apt-tools .');
+    expect(build.output).toMatch(/Get:\d+ http:\/\/deb\.debian\.org\/debian bookworm InRelease/);
+    expect(build.output).toMatch(/Get:\d+ http:\/\/deb\.debian\.org\/debian-security bookworm-security InRelease/);
+    expect(build.output).not.toMatch(/NO_PUBKEY|not signed|insecure|^W: /m);
+    expect(build.output).toMatch(/Setting up curl /);
+    expect(build.exitCode).toBe(0);
+    const tools = await run(`docker run --rm apt-tools sh -c 'hello && jq -n "{berth: 42} | .berth" && curl --version | head -1'`);
+    expect(tools.output).toMatch(/^Hello, world!$/m);
+    expect(tools.output).toMatch(/^42$/m);
+    expect(tools.output).toMatch(/^curl \d/m);
+    // A package outside the set: apt's own message and exit code.
+    const missing = await run('docker run --rm apt-tools apt-get install -y cowsay');
+    expect(missing.output).toMatch(/E: Unable to locate package cowsay/);
+    expect(missing.exitCode).toBe(100);
+  });
+});
+
 describe('the guest registry', () => {
   it("pulls hello-world on first use, with Docker's own progress", async () => {
     const { exitCode, output } = await run('docker run hello-world');

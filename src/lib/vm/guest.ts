@@ -15,6 +15,7 @@ import { ConsoleInput } from './console-input';
 import { waitForDocker } from './docker-ready';
 import { BERTH_JIT_SETTINGS } from './jit-settings';
 import { tcpStreamOf } from './guest-tcp';
+import { DebianMirror } from './debian-mirror';
 import { attachLan, type LanAddress, type LanLink } from './lan-link';
 import { InstructionCounter } from './instruction-counter';
 import { bufferOf, releaseBuffer } from './host-memory';
@@ -54,6 +55,8 @@ export class Guest {
   snapshotError: Error | undefined;
   /** Seconds spent unpacking and restoring the snapshot given to boot. */
   snapshotResumeSeconds = 0;
+  /** Answers the guest's apt from the build's offline Debian mirror (absent in builds without one). */
+  debianMirror: DebianMirror | undefined;
 
   private readonly listeners = new Map<keyof GuestEvents, Set<(event: never) => void>>();
   private readonly agent: AgentChannel;
@@ -163,6 +166,10 @@ export class Guest {
     guest = new Guest(manifest, v86Options, disk);
     if (!state) report({ step: 'starting' });
     await guest.waitForEmulatorLoaded(options.jit);
+    if (manifest.aptMirror && settings.network) {
+      const mirror = (guest.debianMirror = new DebianMirror(manifest.aptMirror, (path) => assets.read(path)));
+      internals.interceptHttp(guest.emulator, (url, init) => (DebianMirror.route(url) === null ? null : mirror.answer(url, init?.method)));
+    }
 
     const deadline = Date.now() + (options.timeoutMs ?? 10 * 60_000);
     if (state) {

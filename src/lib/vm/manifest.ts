@@ -55,6 +55,18 @@ const imageEntrySchema = z.object({
   origin: z.enum(['upstream', 'built']).default('built'),
 });
 
+/** The offline Debian mirror beside the machine (vm-images/apt/), answering the guest's apt. */
+const aptMirrorSchema = z.object({
+  /** Its folder, relative to the manifest; named by the hash of its inputs. */
+  path: z.string().regex(/^[\w.-]+$/),
+  /** The packages it was made for (its other packages are what they need). */
+  curated: z.array(z.string()),
+  /** Every package it holds. */
+  packages: z.number().int().nonnegative(),
+  /** Its files' bytes in all. */
+  bytes: z.number().int().nonnegative(),
+});
+
 export const vmManifestSchema = z.object({
   version: z.literal(MANIFEST_VERSION, { error: (issue) => `it has version ${String(issue.input)}, this code reads version ${MANIFEST_VERSION}` }),
   /** Hash of every input of the build; snapshots and caches are keyed by it. */
@@ -74,12 +86,15 @@ export const vmManifestSchema = z.object({
   images: z.array(imageEntrySchema),
   /** Debian package versions inside the guest, name → version. */
   packages: z.record(z.string(), z.string()),
+  /** Absent in builds before it, and in state folders that were never published. */
+  aptMirror: aptMirrorSchema.optional(),
 });
 
 export type AssetFile = z.infer<typeof assetFileSchema>;
 export type EmulatorSettings = z.infer<typeof emulatorSettingsSchema>;
 export type DiskLayout = z.infer<typeof diskLayoutSchema>;
 export type ImageEntry = z.infer<typeof imageEntrySchema>;
+export type AptMirror = z.infer<typeof aptMirrorSchema>;
 export type VmManifest = z.infer<typeof vmManifestSchema>;
 
 /** Where a stored disk chunk lives, relative to the manifest: named by its zstd bytes' hash. */

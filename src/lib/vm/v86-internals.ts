@@ -147,6 +147,45 @@ export interface V86NetworkAdapter {
   receive(frame: Uint8Array): void;
 }
 
+/** Carries an answer's length past v86, which drops Content-Length from every answer (see interceptHttp). */
+export const ANSWER_LENGTH_HEADER = 'x-berth-content-length';
+
+/**
+ * Answers some of the guest's HTTP requests in the page. v86's in-page stack turns each HTTP
+ * request the guest makes to its gateway (port 80) into a call of its adapter's `fetch`
+ * (fetch_network.js, `this.fetch`, called with the URL rebuilt from the Host header) and
+ * streams the Response back; `answer` returns one for the URLs it serves, else null, and
+ * the rest go to the real fetch as before.
+ *
+ * v86 removes Content-Length from the head it writes (a fetched body may have been
+ * decompressed) and closes the connection to end the body. apt (2.6) fails on such an
+ * answer ("Undetermined Error": it takes the close for a lost connection), so an answer
+ * made here carries its length in ANSWER_LENGTH_HEADER, which becomes Content-Length again
+ * where v86 writes the head (`form_response_head`, called with the headers it kept).
+ */
+export function interceptHttp(emulator: V86, answer: (url: string, init: RequestInit | undefined) => Promise<Response> | null): void {
+  const adapter = (
+    emulator as unknown as {
+      network_adapter?: {
+        fetch?: (url: string, init?: RequestInit) => Promise<Response>;
+        form_response_head?: (status: number, text: string, headers: Headers) => Uint8Array;
+      };
+    }
+  ).network_adapter;
+  const upstream = adapter?.fetch;
+  const formHead = adapter?.form_response_head;
+  if (!adapter || !upstream || !formHead) throw new Error('This guest has no in-browser network stack to answer its HTTP requests.');
+  adapter.fetch = (url, init) => answer(String(url), init) ?? upstream.call(adapter, url, init);
+  adapter.form_response_head = (status, text, headers) => {
+    const length = headers.get(ANSWER_LENGTH_HEADER);
+    if (length !== null) {
+      headers.delete(ANSWER_LENGTH_HEADER);
+      headers.set('content-length', length);
+    }
+    return formHead.call(adapter, status, text, headers);
+  };
+}
+
 export function networkAdapter(emulator: V86): V86NetworkAdapter | undefined {
   const adapter = (emulator as unknown as { network_adapter?: Partial<V86NetworkAdapter> }).network_adapter;
   return adapter?.send && adapter.receive && adapter.router_mac && adapter.vm_ip ? (adapter as V86NetworkAdapter) : undefined;

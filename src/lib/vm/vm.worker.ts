@@ -45,6 +45,7 @@ class VmWorker implements VmWorkerApi {
       bytesFetched: assets.fetchedBytes + (guest.disk as ChunkedDisk).fetchedBytes,
       seconds: (performance.now() - started) / 1000,
       images: manifest.images,
+      aptMirror: manifest.aptMirror ? { curated: manifest.aptMirror.curated, packages: manifest.aptMirror.packages } : null,
       resumed: request.snapshot !== undefined && !guest.snapshotError,
       resumeSeconds: guest.snapshotResumeSeconds,
       snapshotError: guest.snapshotError?.message,
@@ -99,6 +100,11 @@ class VmWorker implements VmWorkerApi {
   diskFigures(): DiskFigures {
     const disk = this.guest?.disk as ChunkedDisk | undefined;
     return { writtenBlocks: disk?.writtenBlocks ?? 0, writtenBytes: disk?.writtenBytes ?? 0, chunkCacheBytes: disk?.cachedBytes ?? 0 };
+  }
+
+  aptMirrorFigures() {
+    const served = this.guest?.debianMirror?.served;
+    return served ? { ...served } : null;
   }
 
   reportError(error: unknown): void {

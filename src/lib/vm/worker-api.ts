@@ -43,6 +43,8 @@ export interface BootResult {
   seconds: number;
   /** The build's image catalog, for the page's side panel. */
   images: ImageEntry[];
+  /** What the guest's offline Debian mirror offers apt (null in a build without one). */
+  aptMirror: { curated: string[]; packages: number } | null;
   /** True if the snapshot given was resumed, and the seconds that took (within `seconds`). */
   resumed: boolean;
   resumeSeconds: number;
@@ -79,6 +81,8 @@ export interface VmWorkerApi {
   jitFigures(): JitFigures | undefined;
   /** What the disk holds in the worker's memory (for benchmarks). */
   diskFigures(): DiskFigures;
+  /** What the offline Debian mirror has handed the guest's apt so far; null without a mirror. */
+  aptMirrorFigures(): { files: number; bytes: number } | null;
 }
 
 export interface DiskFigures {

@@ -5,10 +5,12 @@
 # Output: $OUT/layer.tar, $OUT/image.json, $OUT/packages.tsv.
 set -euo pipefail
 source "$(dirname "$0")/../../lib.sh"
+source "$(dirname "$0")/../../apt/offline-sources.sh"
 OUT="$1"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 
 mmdebstrap_image "$work/tree" procps
+offline_apt_sources "$work/tree"
 mv "$work/tree/.berth-packages.tsv" "$OUT/packages.tsv"
 tar --numeric-owner -C "$work/tree" -cf "$OUT/layer.tar" .
 printf '%s\n' "mmdebstrap --variant=minbase --include=procps bookworm (i386, Debian packages)" > "$OUT/layer.tar.history"

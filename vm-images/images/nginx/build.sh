@@ -6,6 +6,7 @@
 # Input: $DEBIAN_IMAGE = the debian image's folder.  Output: $OUT/layer.tar, $OUT/image.json.
 set -euo pipefail
 source "$(dirname "$0")/../../lib.sh"
+source "$(dirname "$0")/../../apt/offline-sources.sh"
 OUT="$1"
 DEBIAN_IMAGE="${DEBIAN_IMAGE:?set by vm-images/build.sh to the debian image build folder}"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -13,6 +14,7 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 mmdebstrap_image "$work/tree" procps,nginx \
   --customize-hook='ln -sf /dev/stdout "$1/var/log/nginx/access.log" && ln -sf /dev/stderr "$1/var/log/nginx/error.log"' \
   --customize-hook='sed -i "s#^\(\s*root\) /var/www/html;#\1 /usr/share/nginx/html;#" "$1/etc/nginx/sites-available/default" && grep -q "root /usr/share/nginx/html;" "$1/etc/nginx/sites-available/default"'
+offline_apt_sources "$work/tree"
 mv "$work/tree/.berth-packages.tsv" "$OUT/packages.tsv"
 derived_image_layer "$OUT" "$DEBIAN_IMAGE/layer.tar" "$work/tree" "apt-get install nginx; logs to stdout/stderr; root /usr/share/nginx/html"
 version=$(awk '$1=="nginx" {print $2}' "$OUT/packages.tsv")

@@ -7,6 +7,7 @@
 # Input: $DEBIAN_IMAGE = the debian image's folder.  Output: $OUT/layer.tar, $OUT/image.json.
 set -euo pipefail
 source "$(dirname "$0")/../../lib.sh"
+source "$(dirname "$0")/../../apt/offline-sources.sh"
 OUT="$1"
 DEBIAN_IMAGE="${DEBIAN_IMAGE:?set by vm-images/build.sh to the debian image build folder}"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -32,6 +33,7 @@ mmdebstrap_image "$work/tree" procps,python3,python3-pip,python3-setuptools,pyth
   --customize-hook='cd "$1/usr/local/bin" && ln -s /usr/bin/python3.11 python3.11 && ln -s python3.11 python3 && ln -s python3 python && ln -s /usr/bin/pip3 pip3 && ln -s pip3 pip3.11 && ln -s pip3 pip && ln -s /usr/bin/pydoc3.11 pydoc3 && ln -s pydoc3 pydoc' \
   --customize-hook='mkdir -p "$1'"$WHEELHOUSE"'" && cp '"$work"'/wheelhouse/*.whl "$1'"$WHEELHOUSE"'/"' \
   --customize-hook='printf "[global]\nno-index = true\nfind-links = '"$WHEELHOUSE"'\ndisable-pip-version-check = true\nroot-user-action = ignore\n" > "$1/etc/pip.conf"'
+offline_apt_sources "$work/tree"
 mv "$work/tree/.berth-packages.tsv" "$OUT/packages.tsv"
 derived_image_layer "$OUT" "$DEBIAN_IMAGE/layer.tar" "$work/tree" \
   "apt-get install python3 python3-pip python3-setuptools python3-wheel python3-gdbm python-is-python3 ca-certificates; python links in /usr/local/bin; wheelhouse of Debian's python3-* packages in $WHEELHOUSE"

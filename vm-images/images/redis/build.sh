@@ -4,11 +4,13 @@
 # Input: $DEBIAN_IMAGE = the debian image's folder.  Output: $OUT/layer.tar, $OUT/image.json.
 set -euo pipefail
 source "$(dirname "$0")/../../lib.sh"
+source "$(dirname "$0")/../../apt/offline-sources.sh"
 OUT="$1"
 DEBIAN_IMAGE="${DEBIAN_IMAGE:?set by vm-images/build.sh to the debian image build folder}"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 
 mmdebstrap_image "$work/tree" procps,redis-server --customize-hook='mkdir -p "$1/data"'
+offline_apt_sources "$work/tree"
 mv "$work/tree/.berth-packages.tsv" "$OUT/packages.tsv"
 derived_image_layer "$OUT" "$DEBIAN_IMAGE/layer.tar" "$work/tree" "apt-get install redis-server"
 version=$(awk '$1=="redis-server" {print $2}' "$OUT/packages.tsv")

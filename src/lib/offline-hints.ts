@@ -5,13 +5,22 @@
  * Docker's error (its last line, so it lands in the same chunk of output and before the next
  * prompt): why it failed, the command with the offline stand-in filled in, and where to see
  * the images there are. It is shown in the terminal only, never sent to the machine.
+ *
+ * The same for apt: its package lists come from Berth's offline Debian mirror, which holds a
+ * curated set, so after apt's own "Unable to locate package" one line says whether the
+ * package is in the set (then `apt-get update` was missing: images ship with no lists) or
+ * not, and which packages the set has.
  */
 import { OFFLINE_STAND_INS, resolveImage } from './lessons/images';
-import type { ImageEntry } from './vm/worker-api';
+import type { BootResult, ImageEntry } from './vm/worker-api';
+
+type AptMirrorOffer = NonNullable<BootResult['aptMirror']>;
 
 /** Docker gives up on a pull by naming the registry it could not reach. */
 const HUB_UNREACHABLE = /registry-1\.docker\.io/;
 /** Where Docker names the image it is after: `run`/`create`, `build`'s FROM, compose's pull. */
+/** apt names a package it has no candidate for (also inside `docker build`'s output of a RUN line). */
+const APT_MISSING: RegExp[] = [/(?:^|\s)E: Unable to locate package (\S+)/, /(?:^|\s)E: Package '([^']+)' has no installation candidate/];
 const WANTED_IMAGE: RegExp[] = [/Unable to find image '([^']+)' locally/, /^Step \d+\/\d+ : FROM (\S+)/i, /^Pulling \S+ \(([^)]+)\)\.\.\./];
 
 interface ConsoleState {
@@ -31,10 +40,13 @@ interface ConsoleState {
 const YELLOW = '\x1b[33m';
 const RESET = '\x1b[0m';
 
-export class MissingImageHints {
+export class OfflineHints {
   private readonly consoles = new Map<number, ConsoleState>();
 
-  constructor(private readonly catalog: () => ImageEntry[]) {}
+  constructor(
+    private readonly catalog: () => ImageEntry[],
+    private readonly aptMirror: () => AptMirrorOffer | null = () => null,
+  ) {}
 
   /** What the learner typed on a console (as the terminal sends it). */
   typed(port: number, data: string): void {
@@ -94,6 +106,10 @@ export class MissingImageHints {
       state.pending = null;
       return hint;
     }
+    for (const pattern of APT_MISSING) {
+      const match = pattern.exec(line);
+      if (match) return this.aptHint(match[1]);
+    }
     for (const pattern of WANTED_IMAGE) {
       const match = pattern.exec(line);
       if (match) {
@@ -129,6 +145,16 @@ export class MissingImageHints {
     if (state.fromDockerfile) return `${offline}: in the Dockerfile, use FROM ${standIn} ${where}.`;
     const command = state.lastCommand && withImage(state.lastCommand, image, standIn);
     return command ? `${offline}. Try: ${command}   ${where}` : `${offline}: use ${standIn} instead ${where}.`;
+  }
+
+  private aptHint(name: string): string {
+    const mirror = this.aptMirror();
+    if (!mirror) return `This machine works offline and its build has no Debian packages for apt, so ${name} cannot be installed here.`;
+    const offered = mirror.curated.join(', ');
+    if (mirror.curated.includes(name)) {
+      return `${name} is in this machine's offline copy of Debian: run \`apt-get update\` first (images come without package lists), then install it.`;
+    }
+    return `This machine works offline: apt installs from Berth's copy of ${mirror.packages} Debian packages, made for ${offered}; ${name} is not there (\`apt-cache pkgnames\` lists them after \`apt-get update\`).`;
   }
 
   private standIn(image: string): string | null {

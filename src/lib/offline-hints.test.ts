@@ -1,6 +1,6 @@
 /** Berth's line after Docker's own error for an image the machine lacks, as the guest prints it. */
 import { describe, expect, it } from 'vitest';
-import { MissingImageHints } from './missing-images';
+import { OfflineHints } from './offline-hints';
 import type { ImageEntry } from './vm/worker-api';
 
 const entry = (name: string, tags: string[]): ImageEntry => ({ name, tags, size: 1, source: '', availability: 'preloaded', origin: 'built' });
@@ -8,8 +8,13 @@ const catalog = [entry('debian', ['latest', '12', 'bookworm']), entry('busybox',
 const PROMPT = '\x1b[01;32mroot@berth\x1b[00m:\x1b[01;34m~\x1b[00m# ';
 const HUB = 'Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp 192.168.87.1:443: connect: connection refused';
 
-function session() {
-  const hints = new MissingImageHints(() => catalog);
+const MIRROR = { curated: ['curl', 'git', 'hello', 'jq'], packages: 57 };
+
+function session(aptMirror: typeof MIRROR | null = MIRROR) {
+  const hints = new OfflineHints(
+    () => catalog,
+    () => aptMirror,
+  );
   return {
     hints,
     /** Types a command (echoed as bash would), then the guest prints `lines` in `chunks` pieces and a prompt. */
@@ -33,7 +38,7 @@ const berthLine = (shown: string) =>
     // eslint-disable-next-line no-control-regex -- colour escapes
     ?.replace(/\x1b\[[0-9;]*m/g, '') ?? null;
 
-describe('MissingImageHints', () => {
+describe('OfflineHints', () => {
   it("adds one line after Docker's error for the tutorial's first command, with the stand-in filled in", () => {
     const lines = ["Unable to find image 'ubuntu:latest' locally", `docker: ${HUB}.`, "See 'docker run --help'."];
     const shown = session().run('docker container run -t ubuntu ls', lines);
@@ -82,5 +87,32 @@ describe('MissingImageHints', () => {
     s.hints.typed(0, '\x1b[A');
     const shown = s.run('', ["Unable to find image 'ubuntu:latest' locally", `docker: ${HUB}.`, SEE]);
     expect(berthLine(shown)).toContain('no ubuntu:latest image: use debian instead');
+  });
+
+  it("follows apt's error for a package outside the offline set with what the set has", () => {
+    const lines = ['Reading package lists... Done', 'Building dependency tree... Done', 'E: Unable to locate package cowsay'];
+    const shown = session().run('apt-get install -y cowsay', lines);
+    expect(shown).toContain('E: Unable to locate package cowsay\r\n\x1b[33mberth:');
+    expect(berthLine(shown)).toBe(
+      "berth: This machine works offline: apt installs from Berth's copy of 57 Debian packages, made for curl, git, hello, jq; cowsay is not there (`apt-cache pkgnames` lists them after `apt-get update`).",
+    );
+  });
+
+  it('says to run apt-get update first when the package is in the set, also inside docker build', () => {
+    const shown = session().run(
+      'docker build -t tools .',
+      ['Step 2/2 : RUN apt-get install -y jq', ' ---> Running in 3f2a', 'E: Unable to locate package jq'],
+      3,
+    );
+    expect(berthLine(shown)).toBe(
+      "berth: jq is in this machine's offline copy of Debian: run `apt-get update` first (images come without package lists), then install it.",
+    );
+    const virtual = session().run('apt-get install -y vim-nox', ["E: Package 'vim-nox' has no installation candidate"]);
+    expect(berthLine(virtual)).toContain('vim-nox is not there');
+  });
+
+  it('says there are no packages at all in a build without the mirror', () => {
+    const shown = session(null).run('apt-get install -y curl', ['E: Unable to locate package curl']);
+    expect(berthLine(shown)).toContain('has no Debian packages for apt, so curl cannot be installed here');
   });
 });
