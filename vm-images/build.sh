@@ -194,8 +194,11 @@ rm -rf "$PUBLIC_VM.new"
 mkdir -p "$(dirname "$PUBLIC_VM")"
 cp -al "$state_dir" "$PUBLIC_VM.new" 2>/dev/null || cp -a "$state_dir" "$PUBLIC_VM.new"
 rm -f "$PUBLIC_VM.new/.done"
-cp -al "$apt_dir/repo" "$PUBLIC_VM.new/apt-$apt_hash" 2>/dev/null || cp -a "$apt_dir/repo" "$PUBLIC_VM.new/apt-$apt_hash"
-"${TSX[@]}" "$VM_IMAGES_DIR/tools/apt-manifest.ts" --manifest "$PUBLIC_VM.new/manifest.json" --mirror "$PUBLIC_VM.new/apt-$apt_hash"
+# Named by its content (each Release lists its index's hashes, which list every package's),
+# as the other files are: browsers keep a build's files for good once fetched.
+apt_name="apt-$(cat "$apt_dir"/repo/*/dists/*/Release | sha256sum | cut -c1-16)"
+cp -al "$apt_dir/repo" "$PUBLIC_VM.new/$apt_name" 2>/dev/null || cp -a "$apt_dir/repo" "$PUBLIC_VM.new/$apt_name"
+"${TSX[@]}" "$VM_IMAGES_DIR/tools/apt-manifest.ts" --manifest "$PUBLIC_VM.new/manifest.json" --mirror "$PUBLIC_VM.new/$apt_name"
 rm -rf "$PUBLIC_VM.old"; [ -d "$PUBLIC_VM" ] && mv "$PUBLIC_VM" "$PUBLIC_VM.old"
 mv "$PUBLIC_VM.new" "$PUBLIC_VM"; rm -rf "$PUBLIC_VM.old"
 if [ -n "${SUDO_UID:-}" ]; then chown -R "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$PUBLIC_VM"; fi

@@ -45,4 +45,14 @@ describe('the offline cache policy', () => {
     ]);
     expect(bytes).toBe(10 + 20 + 300 + 4 + 50);
   });
+
+  it("keeps the offline Debian mirror's folder as fetched on demand, never downloaded for offline use", () => {
+    const manifest = { files: {}, disk: { chunks: [], storedBytes: 0 } };
+    const index = { version: 'v', files: [] };
+    expect(offlineFiles(index, manifest).onDemand).toEqual([]);
+    const withMirror = offlineFiles(index, { ...manifest, aptMirror: { path: 'apt-81c9' } });
+    expect(withMirror.onDemand).toEqual(['vm/apt-81c9/']);
+    expect(withMirror.paths.some((p) => p.includes('apt-'))).toBe(false);
+    expect(strategyFor('vm/apt-81c9/debian/dists/bookworm/InRelease', 'GET')).toBe('cache-first');
+  });
 });

@@ -32,14 +32,24 @@ export function strategyFor(path: string, method: string): CacheStrategy {
   return 'network-first';
 }
 
-/** Every file one build of the site needs, relative to the base: shell first, then the machine. */
+/**
+ * Every file one build of the site needs, relative to the base: shell first, then the machine.
+ * `onDemand` are folders of the build that are fetched only when used (the offline Debian
+ * mirror: 137 MiB that most sessions never touch): not downloaded to make the site available
+ * offline, but what was fetched of them stays with the build.
+ */
 export function offlineFiles(
   index: OfflineIndex,
-  manifest: { files: Record<string, { path: string; size: number }>; disk: { chunks: (string | null)[]; storedBytes: number } },
-): { paths: string[]; bytes: number } {
+  manifest: {
+    files: Record<string, { path: string; size: number }>;
+    disk: { chunks: (string | null)[]; storedBytes: number };
+    aptMirror?: { path: string };
+  },
+): { paths: string[]; bytes: number; onDemand: string[] } {
   const shell = ['', ...index.files.map((f) => f.path)];
   const machine = Object.values(manifest.files).map((f) => `vm/${f.path}`);
   const chunks = [...new Set(manifest.disk.chunks.filter((c): c is string => c !== null))].map((name) => `vm/chunks/${name}.zst`);
   const bytes = index.files.reduce((n, f) => n + f.size, 0) + Object.values(manifest.files).reduce((n, f) => n + f.size, 0) + manifest.disk.storedBytes;
-  return { paths: [...shell, 'vm/manifest.json', OFFLINE_INDEX, ...machine, ...chunks], bytes };
+  const onDemand = manifest.aptMirror ? [`vm/${manifest.aptMirror.path}/`] : [];
+  return { paths: [...shell, 'vm/manifest.json', OFFLINE_INDEX, ...machine, ...chunks], bytes, onDemand };
 }

@@ -55,7 +55,7 @@ export class OfflineAvailability {
       if (this.status === 'online-only' && navigator.onLine) void this.makeAvailable();
       else if (this.status === 'available')
         void this.wanted()
-          .then(({ paths }) => this.dropOtherBuilds(paths))
+          .then(({ paths, onDemand }) => this.dropOtherBuilds(paths, onDemand))
           .catch(() => {});
     }
     const check = () => void this.checkForUpdate();
@@ -77,7 +77,7 @@ export class OfflineAvailability {
     try {
       localStorage.setItem(WANTED_KEY, '1');
       await navigator.storage?.persist?.().catch(() => false);
-      const { paths, bytes } = await this.wanted();
+      const { paths, bytes, onDemand } = await this.wanted();
       const cache = await caches.open(OFFLINE_CACHE);
       this.total = bytes;
       this.loaded = 0;
@@ -107,7 +107,7 @@ export class OfflineAvailability {
         }
       };
       await Promise.all(Array.from({ length: PARALLEL_DOWNLOADS }, download));
-      await this.dropOtherBuilds(paths);
+      await this.dropOtherBuilds(paths, onDemand);
       await this.refreshStatus();
     } catch (error) {
       this.status = 'failed';
@@ -146,7 +146,7 @@ export class OfflineAvailability {
   }
 
   /** This page's build: its own manifest (from the cache when offline) and shell index. */
-  private async wanted(): Promise<{ paths: string[]; bytes: number }> {
+  private async wanted(): Promise<ReturnType<typeof offlineFiles>> {
     const manifest = (await (await fetch(this.url('vm/manifest.json'))).json()) as Manifest;
     if (this.runningBuild && manifest.buildId !== this.runningBuild) {
       throw new Error('the server has a newer build than this page runs; reload first');
@@ -160,12 +160,13 @@ export class OfflineAvailability {
     return (await response.json()) as OfflineIndex;
   }
 
-  /** Files of other builds (old states, chunks no longer used) leave the cache. */
-  private async dropOtherBuilds(keep: string[]): Promise<void> {
+  /** Files of other builds (old states, chunks no longer used) leave the cache; this build's files fetched on demand stay. */
+  private async dropOtherBuilds(keep: string[], onDemand: string[]): Promise<void> {
     const cache = await caches.open(OFFLINE_CACHE);
     const wanted = new Set(keep.map((p) => this.url(p)));
+    const folders = onDemand.map((p) => this.url(p));
     for (const request of await cache.keys()) {
-      if (!wanted.has(request.url)) await cache.delete(request);
+      if (!wanted.has(request.url) && !folders.some((folder) => request.url.startsWith(folder))) await cache.delete(request);
     }
   }
 

@@ -71,7 +71,9 @@ describe('interceptHttp', () => {
     const network_adapter = {
       fetch: vi.fn(async (url: string) => new Response(`upstream ${url}`)),
       form_response_head(status: number, text: string, headers: Headers) {
-        const head = [`HTTP/1.1 ${status} ${text}`, ...[...headers.entries()].map(([k, v]) => `${k}: ${v}`)].join('\r\n');
+        const lines = [`HTTP/1.1 ${status} ${text}`];
+        headers.forEach((value, key) => lines.push(`${key}: ${value}`));
+        const head = lines.join('\r\n');
         heads.push(head);
         return new TextEncoder().encode(head);
       },
