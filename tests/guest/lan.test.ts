@@ -104,3 +104,43 @@ describe('two instances on the LAN', () => {
     expect(await run(node2(), 'ping -c 1 -W 5 192.168.86.1')).toMatch(/1 received/);
   });
 });
+
+describe('a swarm of the two', () => {
+  /** Waits in the guest until `check` (a shell test) holds, then prints `show`; fails after about two minutes. */
+  const waitFor = (guest: Guest, check: string, show: string) =>
+    run(guest, `for i in $(seq 60); do if ${check}; then ${show}; exit 0; fi; sleep 2; done; ${show}; exit 1`);
+
+  it("forms with Docker's own commands: init on node1, the join it prints typed on node2", async () => {
+    const init = await run(node1(), 'docker swarm init --advertise-addr eth0');
+    expect(init).toMatch(/Swarm initialized: current node \(\w+\) is now a manager/);
+    const join = init.match(/docker swarm join --token \S+ 192\.168\.86\.100:2377/)?.[0];
+    expect(join).toBeDefined();
+    expect(await run(node2(), join!)).toContain('This node joined a swarm as a worker.');
+    const nodeList = await waitFor(node1(), '[ "$(docker node ls --format "{{.Status}}" | grep -c Ready)" = 2 ]', 'docker node ls');
+    expect(nodeList).toMatch(/^\w+ \*\s+node1\s+Ready\s+Active\s+Leader/m);
+    expect(nodeList).toMatch(/^\w+\s+node2\s+Ready\s+Active\s/m);
+  });
+
+  it('spreads a replicated service over both nodes, and its port answers on each through the routing mesh', async () => {
+    // nginx comes from each node's own registry mirror; no internet for the digest lookup.
+    await run(node1(), 'docker service create --detach --name hello --replicas 2 -p 8088:80 nginx');
+    const tasks = await waitFor(
+      node1(),
+      '[ "$(docker service ps hello --filter desired-state=running --format "{{.CurrentState}}" | grep -c ^Running)" = 2 ]',
+      'docker service ps hello --format "{{.Node}} {{.CurrentState}} {{.Error}}"',
+    );
+    expect(tasks).toMatch(/^node1 Running/m);
+    expect(tasks).toMatch(/^node2 Running/m);
+    // One task left, on one node: the other node's port still answers, through the mesh
+    // (IPVS on the ingress network, the overlay's VXLAN across the LAN to the task).
+    await run(node1(), 'docker service scale --detach hello=1');
+    await waitFor(node1(), '[ "$(docker service ps hello --filter desired-state=running -q | wc -l)" = 1 ]', 'docker service ps hello');
+    for (const [guest, name] of [
+      [node1(), 'node1'],
+      [node2(), 'node2'],
+    ] as const) {
+      const answer = await run(guest, `for i in $(seq 60); do curl -sf -m 5 http://${name}:8088/ && exit 0; sleep 2; done; exit 1`);
+      expect(answer).toContain('Welcome to nginx');
+    }
+  });
+});

@@ -12,7 +12,8 @@
 #     guest (no hardware key, no journald, overlay2 on ext4).
 #   - the patches in ./patches, each with its reason and measurement at its top (the CLI
 #     without its Kubernetes client libraries, half of every command's start; libnetwork
-#     setting IPv6 in process, not by re-executing dockerd).
+#     setting IPv6 in process, not by re-executing dockerd; swarm's scheduler comparing an
+#     i686 node with a linux/386 image as the same platform).
 # The Go toolchain and the Go libraries are Debian's build dependencies of that package,
 # installed on the host (`apt-get build-dep`); the sources come through the host's own
 # apt mirror. Cross-compiled for 386 on the host: pure Go needs no i386 toolchain.
