@@ -149,7 +149,7 @@ registry_dir=$(run_step registry "$registry_hash" build_registry)
 
 # The offline Debian mirror apt in the images reaches as deb.debian.org (apt/build.sh). Not
 # on the disk: the page serves it beside the machine, fetched file by file as apt asks.
-apt_hash=$(HASH_EXTRA="$debian_hash" hash_inputs "$VM_IMAGES_DIR/apt/packages.txt" "$VM_IMAGES_DIR/apt/build.sh" "$VM_IMAGES_DIR/lib.sh")
+apt_hash=$(HASH_EXTRA="$debian_hash apt-key=$(cat "$apt_key_dir/fingerprint")" hash_inputs "$VM_IMAGES_DIR/apt/packages.txt" "$VM_IMAGES_DIR/apt/build.sh" "$VM_IMAGES_DIR/lib.sh")
 apt_dir=$(run_step apt-mirror "$apt_hash" env DEBIAN_IMAGE="$debian_dir" APT_KEY_DIR="$apt_key_dir" bash "$VM_IMAGES_DIR/apt/build.sh")
 
 disk_hash=$(HASH_EXTRA="$rootfs_hash $docker_hash $crun_hash $kernel_hash $archive_hash $registry_hash" hash_inputs \
@@ -194,9 +194,10 @@ rm -rf "$PUBLIC_VM.new"
 mkdir -p "$(dirname "$PUBLIC_VM")"
 cp -al "$state_dir" "$PUBLIC_VM.new" 2>/dev/null || cp -a "$state_dir" "$PUBLIC_VM.new"
 rm -f "$PUBLIC_VM.new/.done"
-# Named by its content (each Release lists its index's hashes, which list every package's),
-# as the other files are: browsers keep a build's files for good once fetched.
-apt_name="apt-$(cat "$apt_dir"/repo/*/dists/*/Release | sha256sum | cut -c1-16)"
+# Named by its content, as the other files are (browsers keep a build's files for good once
+# fetched): each InRelease holds its Release, which lists its indexes' hashes, which list
+# every package's, and the signature, which names the key.
+apt_name="apt-$(cat "$apt_dir"/repo/*/dists/*/InRelease | sha256sum | cut -c1-16)"
 cp -al "$apt_dir/repo" "$PUBLIC_VM.new/$apt_name" 2>/dev/null || cp -a "$apt_dir/repo" "$PUBLIC_VM.new/$apt_name"
 "${TSX[@]}" "$VM_IMAGES_DIR/tools/apt-manifest.ts" --manifest "$PUBLIC_VM.new/manifest.json" --mirror "$PUBLIC_VM.new/$apt_name"
 rm -rf "$PUBLIC_VM.old"; [ -d "$PUBLIC_VM" ] && mv "$PUBLIC_VM" "$PUBLIC_VM.old"

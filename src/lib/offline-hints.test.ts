@@ -8,7 +8,7 @@ const catalog = [entry('debian', ['latest', '12', 'bookworm']), entry('busybox',
 const PROMPT = '\x1b[01;32mroot@berth\x1b[00m:\x1b[01;34m~\x1b[00m# ';
 const HUB = 'Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp 192.168.87.1:443: connect: connection refused';
 
-const MIRROR = { curated: ['curl', 'git', 'hello', 'jq'], packages: 57 };
+const MIRROR = { curated: ['curl', 'git', 'hello', 'jq'], packages: ['curl', 'git', 'hello', 'jq', 'libcurl4', 'python3'] };
 
 function session(aptMirror: typeof MIRROR | null = MIRROR) {
   const hints = new OfflineHints(
@@ -94,7 +94,7 @@ describe('OfflineHints', () => {
     const shown = session().run('apt-get install -y cowsay', lines);
     expect(shown).toContain('E: Unable to locate package cowsay\r\n\x1b[33mberth:');
     expect(berthLine(shown)).toBe(
-      "berth: This machine works offline: apt installs from Berth's copy of 57 Debian packages, made for curl, git, hello, jq; cowsay is not there (`apt-cache pkgnames` lists them after `apt-get update`).",
+      "berth: This machine works offline: apt installs from Berth's copy of 6 Debian packages, made for curl, git, hello, jq; cowsay is not there (`apt-cache pkgnames` lists them after `apt-get update`).",
     );
   });
 
@@ -105,10 +105,12 @@ describe('OfflineHints', () => {
       3,
     );
     expect(berthLine(shown)).toBe(
-      "berth: jq is in this machine's offline copy of Debian: run `apt-get update` first (images come without package lists), then install it.",
+      "berth: jq is in this machine's offline copy of Debian: run `apt-get update` first (images come without package lists; if it failed, its errors say why), then install it.",
     );
     const virtual = session().run('apt-get install -y vim-nox', ["E: Package 'vim-nox' has no installation candidate"]);
     expect(berthLine(virtual)).toContain('vim-nox is not there');
+    // Not one of the names asked for, but in the mirror as what they need.
+    expect(berthLine(session().run('apt-get install -y python3', ['E: Unable to locate package python3']))).toContain('python3 is in this machine');
   });
 
   it('says there are no packages at all in a build without the mirror', () => {

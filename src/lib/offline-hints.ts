@@ -8,8 +8,8 @@
  *
  * The same for apt: its package lists come from Berth's offline Debian mirror, which holds a
  * curated set, so after apt's own "Unable to locate package" one line says whether the
- * package is in the set (then `apt-get update` was missing: images ship with no lists) or
- * not, and which packages the set has.
+ * mirror holds the package (then `apt-get update` was missing or failed: images ship with no
+ * lists) or not, and what the set was made for.
  */
 import { OFFLINE_STAND_INS, resolveImage } from './lessons/images';
 import type { BootResult, ImageEntry } from './vm/worker-api';
@@ -18,9 +18,9 @@ type AptMirrorOffer = NonNullable<BootResult['aptMirror']>;
 
 /** Docker gives up on a pull by naming the registry it could not reach. */
 const HUB_UNREACHABLE = /registry-1\.docker\.io/;
-/** Where Docker names the image it is after: `run`/`create`, `build`'s FROM, compose's pull. */
 /** apt names a package it has no candidate for (also inside `docker build`'s output of a RUN line). */
 const APT_MISSING: RegExp[] = [/(?:^|\s)E: Unable to locate package (\S+)/, /(?:^|\s)E: Package '([^']+)' has no installation candidate/];
+/** Where Docker names the image it is after: `run`/`create`, `build`'s FROM, compose's pull. */
 const WANTED_IMAGE: RegExp[] = [/Unable to find image '([^']+)' locally/, /^Step \d+\/\d+ : FROM (\S+)/i, /^Pulling \S+ \(([^)]+)\)\.\.\./];
 
 interface ConsoleState {
@@ -151,10 +151,10 @@ export class OfflineHints {
     const mirror = this.aptMirror();
     if (!mirror) return `This machine works offline and its build has no Debian packages for apt, so ${name} cannot be installed here.`;
     const offered = mirror.curated.join(', ');
-    if (mirror.curated.includes(name)) {
-      return `${name} is in this machine's offline copy of Debian: run \`apt-get update\` first (images come without package lists), then install it.`;
+    if (mirror.packages.includes(name)) {
+      return `${name} is in this machine's offline copy of Debian: run \`apt-get update\` first (images come without package lists; if it failed, its errors say why), then install it.`;
     }
-    return `This machine works offline: apt installs from Berth's copy of ${mirror.packages} Debian packages, made for ${offered}; ${name} is not there (\`apt-cache pkgnames\` lists them after \`apt-get update\`).`;
+    return `This machine works offline: apt installs from Berth's copy of ${mirror.packages.length} Debian packages, made for ${offered}; ${name} is not there (\`apt-cache pkgnames\` lists them after \`apt-get update\`).`;
   }
 
   private standIn(image: string): string | null {

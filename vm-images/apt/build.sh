@@ -9,7 +9,9 @@
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 OUT="$1"
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+work=$(mktemp -d)
+# gpg starts an agent for the copy of the key's home; it goes with the work folder.
+trap 'GNUPGHOME="$work/gnupg" gpgconf --kill gpg-agent 2>/dev/null; rm -rf "$work"' EXIT
 mirror=$(debian_mirror)
 mapfile -t curated < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$VM_IMAGES_DIR/apt/packages.txt" | grep -v '^$')
 
@@ -17,7 +19,7 @@ mapfile -t curated < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$VM_IMAGES_DIR/ap
 # so it downloads exactly what `apt-get install` in that image would need.
 mkdir -p "$work/state/lists/partial" "$work/cache/archives/partial" "$work/etc/apt.conf.d" "$work/etc/preferences.d" "$work/etc/sources.list.d"
 tar -xOf "$DEBIAN_IMAGE/layer.tar" ./var/lib/dpkg/status > "$work/status"
-tar -xOf "$DEBIAN_IMAGE/layer.tar" ./etc/apt/apt.conf.d/99mmdebstrap > "$work/etc/apt.conf.d/99mmdebstrap" 2>/dev/null || true
+tar -xOf "$DEBIAN_IMAGE/layer.tar" ./etc/apt/apt.conf.d/99mmdebstrap > "$work/etc/apt.conf.d/99mmdebstrap"
 echo "deb [arch=i386 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror bookworm main" > "$work/etc/sources.list"
 cat > "$work/apt.conf" <<CONF
 Dir::Etc "$work/etc/";
@@ -46,7 +48,8 @@ repo="$OUT/repo"
 for deb in "${debs[@]}"; do
   name=$(dpkg-deb -f "$deb" Package)
   dir="$repo/debian/pool/main/${name:0:1}/$name"
-  mkdir -p "$dir" && mv "$deb" "$dir/$(basename "$deb" | sed 's/_[0-9]*%3a/_/')"
+  mkdir -p "$dir"
+  mv "$deb" "$dir/$(basename "$deb" | sed 's/_[0-9]*%3a/_/')"
 done
 ! find "$repo" -name '*%*' | grep -q . || die "a package's file name still holds a %: $(find "$repo" -name '*%*' | head -1)"
 
@@ -70,16 +73,19 @@ cp -a "$APT_KEY_DIR/gnupg" "$work/gnupg"
 index_dir() { # ARCHIVE SUITE : main/binary-i386 with Packages (plain, gz, xz)
   local d=$1/dists/$2/main/binary-i386
   mkdir -p "$d"
-  if [ "$2" = bookworm ]; then (cd "$1" && dpkg-scanpackages --multiversion pool 2>/dev/null) > "$d/Packages"; else : > "$d/Packages"; fi
+  if [ "$2" = bookworm ]; then (cd "$1" && dpkg-scanpackages --multiversion pool) > "$d/Packages"; else : > "$d/Packages"; fi
   gzip -9nc "$d/Packages" > "$d/Packages.gz"
   xz -9c "$d/Packages" > "$d/Packages.xz"
 }
-index_dir "$repo/debian" bookworm && release_file "$repo/debian" bookworm bookworm
+# One command a line: a function called before && runs with errexit off inside it.
+index_dir "$repo/debian" bookworm
+release_file "$repo/debian" bookworm bookworm
 # bookworm-updates and bookworm-security are in the images' sources, as in Debian's: empty
 # here, so `apt-get update` finds them and installs the versions of bookworm itself.
-index_dir "$repo/debian" bookworm-updates && release_file "$repo/debian" bookworm-updates bookworm-updates
-index_dir "$repo/debian-security" bookworm-security && release_file "$repo/debian-security" bookworm-security bookworm-security
-GNUPGHOME="$work/gnupg" gpgconf --kill gpg-agent || true
+index_dir "$repo/debian" bookworm-updates
+release_file "$repo/debian" bookworm-updates bookworm-updates
+index_dir "$repo/debian-security" bookworm-security
+release_file "$repo/debian-security" bookworm-security bookworm-security
 
 printf '%s\n' "${curated[@]}" > "$repo/curated.txt"
 (cd "$repo" && find . -type f ! -name index.json | sed 's:^\./::' | LC_ALL=C sort) > "$work/files.txt"

@@ -14,13 +14,20 @@ describe('apt-manifest', () => {
     const published = join(root, 'vm', 'manifest.json');
     linkSync(cached, published);
     const mirror = join(root, 'vm', 'apt-0f1e');
-    mkdirSync(join(mirror, 'debian/dists/bookworm'), { recursive: true });
-    writeFileSync(join(mirror, 'debian/dists/bookworm/InRelease'), 'x'.repeat(100));
+    const index = 'debian/dists/bookworm/main/binary-i386/Packages';
+    mkdirSync(join(mirror, 'debian/dists/bookworm/main/binary-i386'), { recursive: true });
+    const packages = 'Package: hello\nVersion: 2.10-3\n\nPackage: curl\nVersion: 7.88.1\n\nPackage: libcurl4\nDepends: libc6\n';
+    writeFileSync(join(mirror, index), packages);
     writeFileSync(join(mirror, 'curated.txt'), 'curl\nhello\n');
-    writeFileSync(join(mirror, 'index.json'), JSON.stringify({ packages: 7, files: ['debian/dists/bookworm/InRelease', 'curated.txt'] }));
+    writeFileSync(join(mirror, 'index.json'), JSON.stringify({ packages: 3, files: [index, 'curated.txt'] }));
 
     const named = addMirror(published, mirror);
-    expect(named).toEqual({ path: 'apt-0f1e', curated: ['curl', 'hello'], packages: 7, bytes: 100 + 'curl\nhello\n'.length });
+    expect(named).toEqual({
+      path: 'apt-0f1e',
+      curated: ['curl', 'hello'],
+      packages: ['curl', 'hello', 'libcurl4'],
+      bytes: packages.length + 'curl\nhello\n'.length,
+    });
     expect(JSON.parse(readFileSync(published, 'utf8')).aptMirror).toEqual(named);
     expect(JSON.parse(readFileSync(cached, 'utf8')).aptMirror).toBeUndefined();
   });

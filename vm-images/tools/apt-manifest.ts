@@ -12,10 +12,13 @@ import { parseArgs } from 'node:util';
 import { validateManifest, type AptMirror } from '../../src/lib/vm/manifest';
 
 export function describeMirror(dir: string): AptMirror {
-  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { packages: number; files: string[] };
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { files: string[] };
   const curated = readFileSync(join(dir, 'curated.txt'), 'utf8').split('\n').filter(Boolean);
   const bytes = index.files.reduce((sum, file) => sum + statSync(join(dir, file)).size, 0);
-  return { path: basename(dir), curated, packages: index.packages, bytes };
+  // Read from the index apt reads, so the names are exactly what `apt-get install` finds.
+  const packagesFile = readFileSync(join(dir, 'debian/dists/bookworm/main/binary-i386/Packages'), 'utf8');
+  const packages = [...new Set([...packagesFile.matchAll(/^Package: (\S+)$/gm)].map((match) => match[1]))].sort();
+  return { path: basename(dir), curated, packages, bytes };
 }
 
 export function addMirror(manifestFile: string, mirrorDir: string): AptMirror {
@@ -32,5 +35,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: { manifest: { type: 'string' }, mirror: { type: 'string' } } });
   if (!values.manifest || !values.mirror) throw new Error('usage: apt-manifest.ts --manifest FILE --mirror DIR');
   const mirror = addMirror(values.manifest, values.mirror);
-  console.error(`[vm-images] apt mirror ${mirror.path}: ${mirror.packages} packages, ${(mirror.bytes / 2 ** 20).toFixed(1)} MiB`);
+  console.error(`[vm-images] apt mirror ${mirror.path}: ${mirror.packages.length} packages, ${(mirror.bytes / 2 ** 20).toFixed(1)} MiB`);
 }

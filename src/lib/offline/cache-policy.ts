@@ -35,7 +35,7 @@ export function strategyFor(path: string, method: string): CacheStrategy {
 /**
  * Every file one build of the site needs, relative to the base: shell first, then the machine.
  * `onDemand` are folders of the build that are fetched only when used (the offline Debian
- * mirror: 137 MiB that most sessions never touch): not downloaded to make the site available
+ * mirror: 137 MiB, read only when apt runs): not downloaded to make the site available
  * offline, but what was fetched of them stays with the build.
  */
 export function offlineFiles(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DebianMirror } from './debian-mirror';
 
-const mirror = { path: 'apt-0123', curated: ['hello'], packages: 1, bytes: 10 };
+const mirror = { path: 'apt-0123', curated: ['hello'], packages: ['hello'], bytes: 10 };
 const files: Record<string, string> = {
   'apt-0123/index.json': JSON.stringify({ packages: 1, files: ['debian/dists/bookworm/InRelease', 'debian/pool/main/h/hello/hello_2.10-3_i386.deb'] }),
   'apt-0123/debian/dists/bookworm/InRelease': 'signed release',
@@ -29,6 +29,7 @@ describe('DebianMirror', () => {
     // Debian's host, but nothing the mirror could hold: answered 404, never sent out.
     expect(DebianMirror.route('http://deb.debian.org/debian-ports/dists/sid/InRelease')).toBe('');
     expect(DebianMirror.route('http://deb.debian.org/debian/../../manifest.json')).toBe('');
+    expect(DebianMirror.route('http://deb.debian.org/debian/pool/%zz.deb')).toBe('');
   });
 
   it('answers a file of the mirror with its bytes, reading the index once', async () => {

@@ -41,7 +41,13 @@ export class DebianMirror {
       return null;
     }
     if (!DEBIAN_HOSTS.has(parsed.hostname) || parsed.port !== '') return null;
-    const path = decodeURIComponent(parsed.pathname).replace(/^\/+/, '');
+    let path: string;
+    try {
+      path = decodeURIComponent(parsed.pathname).replace(/^\/+/, '');
+    } catch {
+      // A broken %-escape: nothing the mirror holds (answered 404).
+      return '';
+    }
     if (!ARCHIVES.has(path.split('/')[0]) || path.split('/').includes('..')) return '';
     return path;
   }

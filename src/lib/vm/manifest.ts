@@ -57,12 +57,12 @@ const imageEntrySchema = z.object({
 
 /** The offline Debian mirror beside the machine (vm-images/apt/), answering the guest's apt. */
 const aptMirrorSchema = z.object({
-  /** Its folder, relative to the manifest; named by the hash of its inputs. */
+  /** Its folder, relative to the manifest; named by a hash of its signed Release files (vm-images/build.sh). */
   path: z.string().regex(/^[\w.-]+$/),
   /** The packages it was made for (its other packages are what they need). */
   curated: z.array(z.string()),
-  /** Every package it holds. */
-  packages: z.number().int().nonnegative(),
+  /** Every package it holds, by name (Berth's line after apt's errors tells them from the rest). */
+  packages: z.array(z.string()),
   /** Its files' bytes in all. */
   bytes: z.number().int().nonnegative(),
 });

@@ -44,7 +44,7 @@ export interface BootResult {
   /** The build's image catalog, for the page's side panel. */
   images: ImageEntry[];
   /** What the guest's offline Debian mirror offers apt (null in a build without one). */
-  aptMirror: { curated: string[]; packages: number } | null;
+  aptMirror: { curated: string[]; packages: string[] } | null;
   /** True if the snapshot given was resumed, and the seconds that took (within `seconds`). */
   resumed: boolean;
   resumeSeconds: number;
