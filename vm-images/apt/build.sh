@@ -92,7 +92,6 @@ printf '%s\n' "${curated[@]}" > "$repo/curated.txt"
 count=$(grep -c '^Package:' "$repo/debian/dists/bookworm/main/binary-i386/Packages")
 node -e '
   const fs = require("fs");
-  const [files, count] = [fs.readFileSync(process.argv[1], "utf8").trim().split("\n"), Number(process.argv[2])];
-  fs.writeFileSync(process.argv[3], JSON.stringify({ packages: count, files }));
-' "$work/files.txt" "$count" "$repo/index.json"
+  fs.writeFileSync(process.argv[2], JSON.stringify({ files: fs.readFileSync(process.argv[1], "utf8").trim().split("\n") }));
+' "$work/files.txt" "$repo/index.json"
 log "apt mirror: ${#curated[@]} packages asked for, $count in all, $(du -sh --apparent-size "$repo" | cut -f1)"

@@ -19,7 +19,7 @@ describe('apt-manifest', () => {
     const packages = 'Package: hello\nVersion: 2.10-3\n\nPackage: curl\nVersion: 7.88.1\n\nPackage: libcurl4\nDepends: libc6\n';
     writeFileSync(join(mirror, index), packages);
     writeFileSync(join(mirror, 'curated.txt'), 'curl\nhello\n');
-    writeFileSync(join(mirror, 'index.json'), JSON.stringify({ packages: 3, files: [index, 'curated.txt'] }));
+    writeFileSync(join(mirror, 'index.json'), JSON.stringify({ files: [index, 'curated.txt'] }));
 
     const named = addMirror(published, mirror);
     expect(named).toEqual({

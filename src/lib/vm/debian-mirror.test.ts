@@ -3,7 +3,7 @@ import { DebianMirror } from './debian-mirror';
 
 const mirror = { path: 'apt-0123', curated: ['hello'], packages: ['hello'], bytes: 10 };
 const files: Record<string, string> = {
-  'apt-0123/index.json': JSON.stringify({ packages: 1, files: ['debian/dists/bookworm/InRelease', 'debian/pool/main/h/hello/hello_2.10-3_i386.deb'] }),
+  'apt-0123/index.json': JSON.stringify({ files: ['debian/dists/bookworm/InRelease', 'debian/pool/main/h/hello/hello_2.10-3_i386.deb'] }),
   'apt-0123/debian/dists/bookworm/InRelease': 'signed release',
   'apt-0123/debian/pool/main/h/hello/hello_2.10-3_i386.deb': '!<arch>',
 };

@@ -15,9 +15,8 @@ const DEBIAN_HOSTS = new Set(['deb.debian.org', 'security.debian.org', 'httpredi
 /** The archives the mirror holds, as the first part of the URL's path. */
 const ARCHIVES = new Set(['debian', 'debian-security']);
 
-/** What the build wrote beside the mirror's files (vm-images/apt/build.sh). */
+/** What the build wrote beside the mirror's files (vm-images/apt/build.sh): every file's path. */
 interface MirrorIndex {
-  packages: number;
   files: string[];
 }
 
