@@ -22,6 +22,7 @@
 set -euo pipefail
 shopt -s inherit_errexit
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/host-i386.sh"
 pull_images=()
 pull_registry=""
 offline=false
@@ -59,6 +60,7 @@ if [ ${#missing[@]} -gt 0 ] || ! dpkg --print-foreign-architectures | grep -qx i
   apt-get update -qq || log "warning: apt-get update reported errors (continuing with the indexes that loaded)"
   [ ${#missing[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+enable_i386_programs
 [ -x "${TSX[0]}" ] || (cd "$ROOT_DIR" && npm ci --no-audit --no-fund)
 
 # --- Steps ------------------------------------------------------------------------------
