@@ -1,7 +1,8 @@
 /**
  * The full lesson walk in Chromium, timed: the e2e walks (e2e/lessons.spec.ts) run one after
  * the other on one worker, as a learner would go through them, and report each step's wall
- * time to files this reads (one per half of the tutorial; each starts a fresh playground).
+ * time to files this reads (one per part:
+ * containers, images, swarm; each starts a fresh playground).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -23,10 +24,10 @@ export function measureLessonWalk(log: (line: string) => void): LessonWalkFigure
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, BERTH_WALK_TIMINGS: file, BERTH_E2E_WORKERS: '1' },
   });
-  const halves = ['containers', 'images'].map((part) => JSON.parse(readFileSync(`${file}-${part}.json`, 'utf8')) as Omit<LessonWalkFigures, 'slowest'>);
-  const steps = halves.flatMap((half) => half.steps);
-  const retries = halves.flatMap((half) => half.retries ?? []);
+  const parts = ['containers', 'images', 'swarm'].map((part) => JSON.parse(readFileSync(`${file}-${part}.json`, 'utf8')) as Omit<LessonWalkFigures, 'slowest'>);
+  const steps = parts.flatMap((part) => part.steps);
+  const retries = parts.flatMap((part) => part.retries ?? []);
   for (const retry of retries) log(`lessons: ${retry.step} needed a second click (${retry.firstFailure})`);
   const slowest = steps.reduce((a, b) => (b.seconds > a.seconds ? b : a));
-  return { totalSeconds: halves.reduce((sum, half) => sum + half.totalSeconds, 0), steps, slowest, retries };
+  return { totalSeconds: parts.reduce((sum, part) => sum + part.totalSeconds, 0), steps, slowest, retries };
 }

@@ -21,6 +21,9 @@
  *                            page one after another (-instances.json)
  *   --only-idle [--dist-dirs A,B] [--rounds N]
  *                            an idle machine's CPU in Chromium, builds of the page side by side (-idle.json)
+ *   --only-swarm [--template ID]
+ *                            a swarm template in Chromium: button to every node Ready, the tab's memory,
+ *                            a service over all nodes (-swarm.json; default three-managers-two-workers)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,6 +36,7 @@ import { measureBuilds } from './builds';
 import { measureJit } from './jit';
 import { instanceRows, measureInstances } from './instances';
 import { idleRows, measureIdle } from './idle';
+import { measureSwarm, swarmRows } from './swarm';
 import type { EngineName } from '../e2e/engines/drivers';
 import { measureSoak, type SoakFigures } from './soak';
 import { aptRows, measureApt } from './apt';
@@ -116,6 +120,14 @@ if (process.argv.includes('--only-instances')) {
     builds.push({ distDir, ...figures });
   }
   writeResults({ instances: builds.length === 1 ? builds[0] : { builds } });
+  process.exit(0);
+}
+// `--only-swarm`: a swarm template in the page, and a service over its nodes.
+if (process.argv.includes('--only-swarm')) {
+  const at = process.argv.indexOf('--template');
+  const swarm = await measureSwarm(log, at > 0 ? process.argv[at + 1] : undefined);
+  for (const [k, v] of swarmRows(swarm)) console.log(`${k}: ${v}`);
+  writeResults({ swarm });
   process.exit(0);
 }
 // `--only-idle`: what an idle machine costs, builds of the page side by side.

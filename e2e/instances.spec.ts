@@ -108,3 +108,42 @@ test.describe.serial('instances', () => {
     expect(await run(page, on('node2'), 'hostname; docker ps --format "{{.Names}}"')).toMatch(/node2\s+web/);
   });
 });
+
+test.describe.serial('a swarm template', () => {
+  let page: Page;
+
+  test.beforeAll(async ({ browser }) => {
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto('./');
+    await waitForPrompt(page, 0);
+  });
+
+  test.afterAll(async () => {
+    await page.close();
+  });
+
+  test('"1 manager + 1 worker" starts node2 and makes a swarm with the commands shown in the terminals', async () => {
+    await page.locator('[data-testid="swarm-menu"]:visible summary').click();
+    await page.locator('[data-testid="swarm-one-manager-one-worker"]:visible').click();
+    await expect(page.getByTestId('swarm-status')).toHaveAttribute('data-state', 'ready', { timeout: 10 * 60_000 });
+    await expect(page.getByTestId('swarm-status')).toContainText('node1 is the manager, node2 is a worker');
+    await expect
+      .poll(() => terminalText(page, on('node2')))
+      .toMatch(/docker swarm join --token SWMTKN-1-\S+ 192\.168\.86\.100:2377\s+This node joined a swarm as a worker\./);
+    const node1Text = await terminalText(page, 0);
+    expect(node1Text).toContain('docker swarm init --advertise-addr eth0');
+    expect(node1Text).toMatch(/Swarm initialized: current node \(\w+\) is now a manager/);
+    await expect.poll(() => terminalText(page, 0)).toMatch(/^\w+\s+node2\s+Ready\s+Active\s/m);
+  });
+
+  test("a service's published port answers on both nodes and opens in the preview", async () => {
+    await page.getByTestId('instance-node1').getByRole('tab').click();
+    await run(page, 0, 'docker service create --detach --name hello --replicas 1 -p 8090:80 nginx');
+    // The routing mesh: node1's port answers wherever the one task runs.
+    expect(
+      await run(page, 0, 'for i in $(seq 90); do curl -sf -m 5 http://node1:8090/ && curl -sf -m 5 http://node2:8090/ && exit 0; sleep 2; done; exit 1'),
+    ).toContain('Welcome to nginx');
+    await expect(page.getByTestId('preview-address')).toHaveValue(/^(node[12]:)?8090\/$/, { timeout: 3 * 60_000 });
+    await expect(page.frameLocator('[data-testid="preview-frame"]').locator('body')).toContainText('Welcome to nginx');
+  });
+});

@@ -35,6 +35,11 @@ const INSTEAD_OF_BUTTON: Record<string, (page: Page, step: number) => Promise<vo
     await page.keyboard.press('ControlOrMeta+S');
     await expect(page.getByTestId('editor-save')).toHaveText('Saved');
   },
+  // The swarm needs a second machine: "+ Add instance" (once, even if the check is retried).
+  '06-swarm/01-a-swarm/0': async (page) => {
+    if (!(await page.getByTestId('instance-node2').count())) await page.locator('[data-testid="add-instance"]:visible').click();
+    await expect(page.getByTestId('instance-node2-state')).toHaveText('running', { timeout: 5 * 60_000 });
+  },
 };
 
 /** What a person looks at once a step is done. */
@@ -44,7 +49,14 @@ const AFTER_STEP: Record<string, (page: Page) => Promise<void>> = {
 };
 
 /** Steps whose command takes minutes in the emulated machine (pip installs Flask). */
-const SLOW_STEPS = new Set(['04-your-image/03-build/0', '05-compose/01-compose/1']);
+const SLOW_STEPS = new Set([
+  '04-your-image/03-build/0',
+  '05-compose/01-compose/1',
+  // Replicas start on two emulated machines, each pulling from its own registry.
+  '06-swarm/02-services/0',
+  '06-swarm/02-services/2',
+  '06-swarm/02-services/5',
+]);
 
 async function typeAfterPrompt(page: Page, prompt: RegExp, keys: string): Promise<void> {
   await expect.poll(() => page.evaluate(() => document.querySelector('[data-testid="terminal-0"]')?.textContent ?? ''), { intervals: [250] }).toMatch(/./);
@@ -164,7 +176,14 @@ test('the lessons on containers, from namespaces to ports, walked with their but
 
 test('the lessons on images, from the Flask app to compose, walked with their buttons; the guest marks each step done', async ({ page }) => {
   test.setTimeout(40 * 60_000);
-  const figures = await walkLessons(page, '04-your-image/01-the-app', null);
+  const figures = await walkLessons(page, '04-your-image/01-the-app', '06-');
   expect(figures.walked).toHaveLength(lessonCount('04-', '05-'));
   writeTimings('images', figures);
+});
+
+test('the lessons on swarm, two instances made one cluster, walked with their buttons; the guest marks each step done', async ({ page }) => {
+  test.setTimeout(40 * 60_000);
+  const figures = await walkLessons(page, '06-swarm/01-a-swarm', null);
+  expect(figures.walked).toHaveLength(lessonCount('06-'));
+  writeTimings('swarm', figures);
 });

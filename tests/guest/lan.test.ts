@@ -22,38 +22,47 @@ import { newEd25519KeyPair } from '../../src/lib/instances/ssh-keys';
 import { requestOverTcp } from '../../src/lib/preview/http-client';
 
 const lan = new EthernetSwitch();
-const nodes: { guest: Guest; member: LanMember }[] = [];
+const nodes: { guest: Guest; member: LanMember; port: SwitchPort }[] = [];
+let key: PlaygroundKey | undefined;
 
 const run = async (guest: Guest, command: string) => {
   const result = await guest.exec(command, { timeoutMs: 10 * 60_000 });
   if (result.exitCode !== 0) throw new Error(`${command}: exit ${result.exitCode}\n${result.output}`);
   return result.output;
 };
-const [node1, node2] = [0, 1].map((i) => () => nodes[i].guest);
+const [node1, node2, node3] = [0, 1, 2].map((i) => () => nodes[i].guest);
+
+/**
+ * Restores a guest and joins it as the page joins an instance: node1 makes the playground's
+ * key, each later one gets it with the names and host keys of those before it, which then
+ * learn its own.
+ */
+async function addNode(number: number): Promise<void> {
+  const guest = await bootLocalGuest();
+  const identity = instanceIdentity(number);
+  const member: LanMember = { identity };
+  // node1's keys are made here as the page makes them (WebCrypto), the others' by ssh-keygen
+  // in the guest (a browser without Ed25519): ssh from node2 to node1 uses both of node1's.
+  const newKeys = number === 1 ? { host: await newEd25519KeyPair('root@node1'), playground: await newEd25519KeyPair('root@playground') } : undefined;
+  const joined = await run(
+    guest,
+    joinCommand(identity, { machineId: newMachineId(), playgroundKey: key ?? 'make', neighbours: nodes.map((n) => n.member), newKeys }),
+  );
+  member.hostKey = readHostKey(joined);
+  key ??= readPlaygroundKey(joined);
+  const port: SwitchPort = { name: identity.name, deliver: (frame) => guest.receiveFromLan(frame) };
+  lan.connect(port);
+  guest.joinLan(identity, (frame) => lan.receive(port, frame));
+  nodes.push({ guest, member, port });
+  if (nodes.length > 1) {
+    const everyone = neighboursCommand(nodes.map((n) => n.member));
+    for (const earlier of nodes.slice(0, -1)) await run(earlier.guest, everyone);
+  }
+}
 
 beforeAll(async () => {
-  // As the page joins them: node1 makes the playground's key, node2 gets it and node1's
-  // name and host key in its own join, then node1 learns node2's.
-  let key: PlaygroundKey | undefined;
-  for (const number of [1, 2]) {
-    const guest = await bootLocalGuest();
-    const identity = instanceIdentity(number);
-    const member: LanMember = { identity };
-    // node1's keys are made here as the page makes them (WebCrypto), node2's by ssh-keygen in
-    // the guest (a browser without Ed25519): ssh from node2 to node1 uses both of node1's.
-    const newKeys = number === 1 ? { host: await newEd25519KeyPair('root@node1'), playground: await newEd25519KeyPair('root@playground') } : undefined;
-    const joined = await run(
-      guest,
-      joinCommand(identity, { machineId: newMachineId(), playgroundKey: key ?? 'make', neighbours: nodes.map((n) => n.member), newKeys }),
-    );
-    member.hostKey = readHostKey(joined);
-    key ??= readPlaygroundKey(joined);
-    const port: SwitchPort = { name: identity.name, deliver: (frame) => guest.receiveFromLan(frame) };
-    lan.connect(port);
-    guest.joinLan(identity, (frame) => lan.receive(port, frame));
-    nodes.push({ guest, member });
-  }
-  await run(node1(), neighboursCommand(nodes.map((n) => n.member)));
+  await addNode(1);
+  await addNode(2);
 });
 
 afterAll(async () => {
@@ -170,5 +179,49 @@ describe('a swarm of the two', () => {
     expect(services).toMatch(/^app_web 1\/1/m);
     expect(services).toMatch(/^app_redis 1\/1/m);
     expect(await run(node2(), 'for i in $(seq 60); do curl -sf -m 5 http://node2:8089/ && exit 0; sleep 2; done; exit 1')).toContain('Welcome to nginx');
+  });
+});
+
+describe('a swarm of three managers', () => {
+  const waitFor = (guest: Guest, check: string, show: string) =>
+    run(guest, `for i in $(seq 90); do if ${check}; then ${show}; exit 0; fi; sleep 2; done; ${show}; exit 1`);
+
+  it('promotes node2, takes node3 as a manager, and rolls an update over the replicas', async () => {
+    await addNode(3);
+    expect(await run(node1(), 'docker node promote node2')).toContain('Node node2 promoted to a manager in the swarm.');
+    const token = (await run(node1(), 'docker swarm join-token -q manager')).trim();
+    expect(await run(node3(), `docker swarm join --token ${token} 192.168.86.100:2377`)).toContain('This node joined a swarm as a manager.');
+    const managers = await waitFor(
+      node1(),
+      `[ "$(docker node ls --format '{{.Status}} {{.ManagerStatus}}' | grep -cE '^Ready (Leader|Reachable)$')" = 3 ]`,
+      "docker node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'",
+    );
+    expect(managers).toMatch(/^node1 Ready Leader$/m);
+    expect(managers).toMatch(/^node2 Ready Reachable$/m);
+    expect(managers).toMatch(/^node3 Ready Reachable$/m);
+    // A rolling update: two replicas replaced one at a time with the new setting.
+    await run(node1(), 'docker service update --detach --replicas 2 --update-parallelism 1 --update-delay 2s --env-add GREETING=hello hello');
+    const update = await waitFor(
+      node1(),
+      `[ "$(docker service inspect hello --format '{{.UpdateStatus.State}}')" = completed ] && [ "$(docker service ps hello --filter desired-state=running -q | wc -l)" = 2 ]`,
+      "docker service inspect hello --format '{{.UpdateStatus.State}} {{.Spec.TaskTemplate.ContainerSpec.Env}}'; docker service ps hello --format '{{.DesiredState}} {{.CurrentState}}'",
+    );
+    expect(update).toMatch(/^completed \[GREETING=hello\]$/m);
+    expect(update).toMatch(/^Shutdown /m); // the replaced task
+  });
+
+  it('keeps working when a manager is lost: node3 gone, two of three managers hold the quorum', async () => {
+    const lost = nodes.pop()!;
+    lan.disconnect(lost.port);
+    await lost.guest.destroy();
+    const list = await waitFor(
+      node1(),
+      `docker node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}' | grep -q '^node3 Down Unreachable$'`,
+      "docker node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'",
+    );
+    expect(list).toMatch(/^node1 Ready Leader$/m);
+    // The managers still agree on changes: a new service is created and runs.
+    await run(node2(), 'docker service create --detach --name after-loss debian sleep 100000');
+    await waitFor(node1(), `[ "$(docker service ls --filter name=after-loss --format '{{.Replicas}}')" = 1/1 ]`, 'docker service ps after-loss');
   });
 });

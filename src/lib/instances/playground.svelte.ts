@@ -139,6 +139,16 @@ export class Playground {
     return this.instances.find((i) => i.name === this.activeName) ?? this.primary;
   }
 
+  /**
+   * When a terminal of any running instance last printed, and whether that terminal shows a
+   * prompt: a lesson step typed on node2 is checked (on node1) after node2's output.
+   */
+  terminalActivity(): { lastOutputAt: number; atPrompt: boolean } {
+    const running = this.instances.filter((i) => i.primary || i.state === 'ready');
+    const latest = running.reduce((last, i) => (i.session.lastConsoleOutputAt > last.session.lastConsoleOutputAt ? i : last), this.primary);
+    return { lastOutputAt: latest.session.lastConsoleOutputAt, atPrompt: latest.session.lastOutputAtPrompt };
+  }
+
   /** Why another instance cannot be added now, in words for the button's title; null if it can. */
   get addRefusal(): string | null {
     if (this.instances.length >= MAX_INSTANCES) return `A playground has at most ${MAX_INSTANCES} instances. Remove one to add another.`;

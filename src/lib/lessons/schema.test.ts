@@ -53,6 +53,9 @@ describe('the shipped lessons', () => {
       'docker run -p5001:5000 -d --name flask-container flask-app',
       'docker logs flask-container',
       'cd /workspace/compose && docker-compose up -d',
+      'docker swarm init --advertise-addr eth0',
+      'docker service create --name web --replicas 2 -p 8080:80 nginx',
+      'cd /workspace/stack && docker stack deploy -c docker-compose.yml shop',
     ];
     let at = 0;
     for (const command of wanted) {
@@ -83,6 +86,11 @@ describe('parseLesson', () => {
     ['a bad regular expression', minimal(`${valid}\n      expect: "([a-"`), /not a valid regular expression/],
     ['terminal 9', minimal(valid.replace('    run: docker ps', '    run: docker ps\n    terminal: 9')), /terminal must be 1 to 4/],
     ['a bad workspace', minimal(`${valid}\nworkspace: ../etc`), /workspace must be a folder name/],
+    [
+      'a step on an instance a playground cannot have',
+      minimal(valid.replace('    run: docker ps', '    run: docker ps\n    instance: node6')),
+      /step 1 instance must be node1 to node5/,
+    ],
   ];
   for (const [what, source, message] of refusals) {
     it(`refuses ${what} with a message saying so`, () => {

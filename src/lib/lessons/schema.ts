@@ -67,6 +67,14 @@ export const lessonStepSchema = z.strictObject({
     .min(1, `must be 1 to ${MAX_TERMINALS}`)
     .max(MAX_TERMINALS, `must be 1 to ${MAX_TERMINALS}`)
     .optional(),
+  /**
+   * Which instance's terminal it goes to (node2…, started with "+ Add instance"); node1, the
+   * machine the checks run on, if not given.
+   */
+  instance: z
+    .string()
+    .regex(/^node[1-5]$/, 'must be node1 to node5')
+    .optional(),
   /** A file the learner edits in the workspace during this step. */
   edit: nonEmpty.optional(),
   check: lessonCheckSchema,

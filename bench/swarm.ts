@@ -1,0 +1,108 @@
+/**
+ * A swarm template in the page (`npm run bench -- --only-swarm [--template ID]`), Chromium with
+ * its defaults: from the template's button to every node Ready (each milestone on the way, as
+ * SwarmBuilder records it), the tab's memory with all the nodes, and a replicated service:
+ * `docker service create` to every replica running, and its port answering on the last node.
+ */
+import { chromium, type Page } from '@playwright/test';
+import { chromiumLaunchOptions } from '../playwright.config';
+import { startPreviewServer, PREVIEW_PORT } from './page';
+import { rendererResidentMiB } from './processes';
+
+export interface SwarmFigures {
+  template: string;
+  nodes: number;
+  node1PromptSeconds: number;
+  /** Seconds from the button, per milestone (an instance running, node1 leading, each join, all Ready). */
+  milestones: { step: string; seconds: number }[];
+  toAllReadySeconds: number;
+  tabMiBNode1: number;
+  tabMiBAllNodes: number;
+  /** `docker service create --detach` of one nginx replica per node, to all running. */
+  serviceReplicas: number;
+  serviceToRunningSeconds: number;
+  /** Its published port answering curl on the last node, after all replicas ran. */
+  meshAnswerSeconds: number;
+}
+
+type Berth = {
+  berth: {
+    session: { status: string; exec(command: string, timeoutMs: number): Promise<{ exitCode: number; output: string }> };
+    swarm: { status: { state: string; text: string } | null; milestones: { step: string; seconds: number }[] };
+  };
+};
+
+/** Runs a command on node1 through the agent until it exits 0 (polls every 2 s); seconds taken. */
+async function secondsUntil(page: Page, command: string, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const { exitCode } = await page.evaluate((command) => (window as unknown as Berth).berth.session.exec(command, 120_000), command);
+    if (exitCode === 0) return (Date.now() - started) / 1000;
+    if (Date.now() - started > timeoutMs) throw new Error(`\`${command}\` did not succeed within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
+export async function measureSwarm(log: (line: string) => void, templateId = 'three-managers-two-workers'): Promise<SwarmFigures> {
+  const server = await startPreviewServer('dist');
+  const browser = await chromium.launch({ ...chromiumLaunchOptions, headless: true });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.addInitScript('globalThis.__name = (fn) => fn');
+    page.on('crash', () => log(`swarm: the tab crashed (renderers held ${rendererResidentMiB().toFixed(0)} MiB at the last reading)`));
+    const started = Date.now();
+    await page.goto(`http://127.0.0.1:${PREVIEW_PORT}/`);
+    await page.waitForFunction(() => (window as unknown as Berth).berth?.session.status === 'ready', null, { timeout: 5 * 60_000, polling: 50 });
+    const node1PromptSeconds = (Date.now() - started) / 1000;
+    const tabMiBNode1 = rendererResidentMiB();
+    log(`swarm: node1 at its prompt after ${node1PromptSeconds.toFixed(1)} s; template ${templateId}…`);
+    await page.locator('[data-testid="swarm-menu"]:visible summary').click();
+    await page.locator(`[data-testid="swarm-${templateId}"]:visible`).click();
+    const status = page.getByTestId('swarm-status');
+    await page.waitForFunction(() => (window as unknown as Berth).berth.swarm.status?.state !== 'working', null, { timeout: 40 * 60_000, polling: 500 });
+    if ((await status.getAttribute('data-state')) !== 'ready') throw new Error(`the template did not finish: ${await status.textContent()}`);
+    const milestones = await page.evaluate(() => (window as unknown as Berth).berth.swarm.milestones);
+    for (const m of milestones) log(`swarm: ${m.step} at ${m.seconds.toFixed(1)} s`);
+    const nodes = milestones.filter((m) => m.step.endsWith('joined')).length + 1;
+    const tabMiBAllNodes = rendererResidentMiB();
+    log(`swarm: ${nodes} nodes Ready; renderers ${tabMiBAllNodes.toFixed(0)} MiB`);
+    await page.evaluate(
+      (replicas) =>
+        (window as unknown as Berth).berth.session.exec(`docker service create --detach --name bench-web --replicas ${replicas} -p 8080:80 nginx`, 120_000),
+      nodes,
+    );
+    const serviceToRunningSeconds = await secondsUntil(
+      page,
+      `[ "$(docker service ps bench-web --filter desired-state=running --format '{{.CurrentState}}' | grep -c ^Running)" = ${nodes} ]`,
+      20 * 60_000,
+    );
+    log(`swarm: ${nodes} replicas running after ${serviceToRunningSeconds.toFixed(1)} s`);
+    const meshAnswerSeconds = await secondsUntil(page, `curl -sf -m 10 -o /dev/null http://node${nodes}:8080/`, 5 * 60_000);
+    return {
+      template: templateId,
+      nodes,
+      node1PromptSeconds,
+      milestones,
+      toAllReadySeconds: milestones.find((m) => m.step === 'all Ready')!.seconds,
+      tabMiBNode1,
+      tabMiBAllNodes,
+      serviceReplicas: nodes,
+      serviceToRunningSeconds,
+      meshAnswerSeconds,
+    };
+  } finally {
+    await browser.close();
+    server.kill();
+  }
+}
+
+export function swarmRows(f: SwarmFigures): [string, string][] {
+  const s = (seconds: number) => `${seconds.toFixed(1)} s`;
+  return [
+    [`"${f.template}": button to all ${f.nodes} nodes Ready`, s(f.toAllReadySeconds)],
+    ['on the way (seconds from the button)', f.milestones.map((m) => `${m.step} ${s(m.seconds)}`).join(', ')],
+    [`tab memory, renderer processes: node1 / all ${f.nodes} nodes`, `${f.tabMiBNode1.toFixed(0)} / ${f.tabMiBAllNodes.toFixed(0)} MiB`],
+    [`service create of ${f.serviceReplicas} nginx replicas to all running`, s(f.serviceToRunningSeconds)],
+    [`its port answering on node${f.nodes} (routing mesh), after that`, s(f.meshAnswerSeconds)],
+  ];
+}
