@@ -122,6 +122,17 @@ test('a new build served over the old one is announced, and replaces it cleanly 
     );
   await expect.poll(async () => (await cachedStates()).map((url) => url.slice(url.lastIndexOf('/') + 1))).toEqual([newState]);
   expect(await run(page, 'docker run --rm hello-world')).toContain('Hello from Docker');
+
+  // A rebuild of the offline Debian mirror alone keeps the machine's build id; its folder is
+  // new, and the old one (which this page's apt reads) gone from the server: announced too.
+  const mirrorOnly = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  expect(mirrorOnly.aptMirror?.path).toBeTruthy();
+  mirrorOnly.aptMirror.path = `${mirrorOnly.aptMirror.path}-next`;
+  unlinkSync(manifestPath);
+  writeFileSync(manifestPath, JSON.stringify(mirrorOnly));
+  await context.setOffline(true);
+  await context.setOffline(false);
+  await expect(page.getByTestId('update-ready')).toContainText('new version of the offline package mirror', { timeout: 3 * 60_000 });
   await context.close();
 });
 

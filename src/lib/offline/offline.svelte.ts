@@ -29,6 +29,11 @@ export class OfflineAvailability {
 
   private runningBuild: string | null = null;
   private runningShell: string | null = null;
+  /**
+   * The offline Debian mirror's folder when the page started. A rebuild of the mirror alone
+   * keeps the machine's buildId, and the server then drops the folder this page's apt reads.
+   */
+  private runningMirror: string | null | undefined;
   private readonly base: URL;
 
   constructor(baseUrl: string = document.baseURI) {
@@ -47,6 +52,12 @@ export class OfflineAvailability {
       this.runningShell = (await this.fetchIndex()).version;
     } catch {
       // No index (a dev server): the shell version is unknown; machine updates still show.
+    }
+    try {
+      const manifest = (await (await fetch(this.url('vm/manifest.json'))).json()) as Manifest;
+      if (manifest.buildId === runningBuild) this.runningMirror = manifest.aptMirror?.path ?? null;
+    } catch {
+      // Unknown: only a new machine or shell is announced.
     }
     await this.refreshStatus();
     // Made available offline before: keep this build so (a new one is fetched in full), and
@@ -125,6 +136,8 @@ export class OfflineAvailability {
         this.updateReady = 'A new version of the machine is on the server.';
       } else if (index && this.runningShell && index.version !== this.runningShell) {
         this.updateReady = 'A new version of Berth is on the server.';
+      } else if (this.runningMirror !== undefined && (manifest.aptMirror?.path ?? null) !== this.runningMirror) {
+        this.updateReady = 'A new version of the offline package mirror (what apt-get installs) is on the server; apt-get needs the reload.';
       }
     } catch {
       // Offline or the server is away: nothing to say.
