@@ -9,8 +9,8 @@ import { runInTerminal, terminalText, waitForPrompt, type TerminalTarget } from 
 
 const on = (instance: string, port = 0): TerminalTarget => ({ instance, port });
 
-async function run(page: Page, target: TerminalTarget, command: string): Promise<string> {
-  const { output, exitCode } = await runInTerminal(page, target, command);
+async function run(page: Page, target: TerminalTarget, command: string, timeout?: number): Promise<string> {
+  const { output, exitCode } = await runInTerminal(page, target, command, { timeout });
   expect(exitCode, `${command}\n${output}`).toBe(0);
   return output;
 }
@@ -138,7 +138,9 @@ test.describe.serial('a swarm template', () => {
 
   test("a service's published port answers on both nodes and opens in the preview", async () => {
     await page.getByTestId('instance-node1').getByRole('tab').click();
-    await run(page, 0, 'docker service create --detach --name hello --replicas 1 -p 8090:80 nginx');
+    // A swarm's first published port makes its ingress network (IPVS, VXLAN): ~50 s in one tab
+    // beside another at work (measured), more on a busy machine.
+    await run(page, 0, 'docker service create --detach --name hello --replicas 1 -p 8090:80 nginx', 10 * 60_000);
     // The routing mesh: node1's port answers wherever the one task runs.
     expect(
       await run(page, 0, 'for i in $(seq 90); do curl -sf -m 5 http://node1:8090/ && curl -sf -m 5 http://node2:8090/ && exit 0; sleep 2; done; exit 1'),

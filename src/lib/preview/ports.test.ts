@@ -24,6 +24,14 @@ describe('parseListeningPorts', () => {
     expect(parseListeningPorts(proc)).toEqual([8080]);
   });
 
+  it("leaves out a swarm node's cluster management (2377) and gossip (7946) ports", () => {
+    const proc = `   0: 00000000000000000000000000000000:0949 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 00000000 100 0 0 10 0
+   1: 00000000000000000000000000000000:1F0A 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 00000000 100 0 0 10 0
+   2: 00000000000000000000000000000000:1F9A 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3 1 00000000 100 0 0 10 0
+`;
+    expect(parseListeningPorts(proc)).toEqual([8090]);
+  });
+
   it('reads nothing from nothing', () => {
     expect(parseListeningPorts('')).toEqual([]);
   });

@@ -82,18 +82,24 @@ export function parseListeningWatch(output: string): ListeningWatch {
 }
 
 /**
- * The ssh daemon an instance runs so the others can log in to it (instances/identity.ts):
- * not a page to preview, and probing it as one cost the machine ~23 M instructions a second
- * for the probe's 90 s (sshd starts a new process for every connection; measured in the page
- * with two instances, 25 → 2 M/s once sshd was stopped). A container published on host port
- * 22 is left out of the list too; the address bar still reaches it.
+ * Ports of the machine itself, never a page to preview:
+ * - 22, the ssh daemon an instance runs so the others can log in to it
+ *   (instances/identity.ts): probing it as a page cost the machine ~23 M instructions a
+ *   second for the probe's 90 s (sshd starts a new process for every connection; measured in
+ *   the page with two instances, 25 → 2 M/s once sshd was stopped);
+ * - 2377 and 7946, a swarm node's cluster management (gRPC over TLS) and its gossip
+ *   (memberlist, encrypted): each probe was refused by dockerd and logged as a warning
+ *   ("tls: first record does not look like a TLS handshake", "remote state is not
+ *   encrypted" from the gateway's address, seen every second or two in docker.log).
+ * A container published on one of these host ports is left out of the list too; the address
+ * bar still reaches it.
  */
-const SSH_PORT = 22;
+const MACHINE_PORTS = new Set([22, 2377, 7946]);
 
 /**
  * Ports something listens on from outside the guest's loopback, from /proc/net/tcp{,6}.
  * Loopback-only listeners (the guest's registry on 127.0.0.1:5000) cannot be reached from
- * the page and are left out, and so is the machine's sshd.
+ * the page and are left out, and so are the machine's own services (MACHINE_PORTS).
  */
 export function parseListeningPorts(procNetTcp: string): number[] {
   const ports = new Set<number>();
@@ -105,7 +111,7 @@ export function parseListeningPorts(procNetTcp: string): number[] {
     const loopback4 = address === '0100007F';
     const loopback6 = address === '00000000000000000000000001000000';
     const port = parseInt(portHex, 16);
-    if (loopback4 || loopback6 || port === SSH_PORT) continue;
+    if (loopback4 || loopback6 || MACHINE_PORTS.has(port)) continue;
     ports.add(port);
   }
   return [...ports].sort((a, b) => a - b);
