@@ -116,7 +116,8 @@ async function walkLessons(page: Page, from: string, until: string | null): Prom
       const key = `${lessonId}/${i}`;
       const step = page.getByTestId(`step-${i}`);
       const run = page.getByTestId(`step-${i}-run`);
-      const timeout = SLOW_STEPS.has(key) ? 10 * 60_000 : 3 * 60_000;
+      // A swarm's steps run on two emulated machines at once: more time for each.
+      const timeout = (SLOW_STEPS.has(key) ? 10 * 60_000 : 3 * 60_000) * (key.startsWith('06-swarm/') ? 1.5 : 1);
       const stepStarted = Date.now();
       for (let attempt = 0; ; attempt++) {
         if (INSTEAD_OF_BUTTON[key]) await INSTEAD_OF_BUTTON[key](page, i);
