@@ -149,7 +149,7 @@ describe('a swarm of the two', () => {
     expect(nodeList).toMatch(/^\w+\s+node2\s+Ready\s+Active\s/m);
   });
 
-  it('spreads a replicated service over both nodes, and its port answers on each through the routing mesh', async () => {
+  it('spreads a replicated service over both nodes, rolls an update over it, and its port answers on each through the routing mesh', async () => {
     // nginx comes from each node's own registry mirror; no internet for the digest lookup.
     await run(node1(), 'docker service create --detach --name hello --replicas 2 -p 8088:80 nginx');
     const tasks = await waitFor(
@@ -159,6 +159,16 @@ describe('a swarm of the two', () => {
     );
     expect(tasks).toMatch(/^node1 Running/m);
     expect(tasks).toMatch(/^node2 Running/m);
+    // A rolling update: the two replicas replaced one at a time with the new setting (here,
+    // where both nodes hold nginx already and two machines share the process, not three).
+    await run(node1(), 'docker service update --detach --update-parallelism 1 --update-delay 2s --env-add GREETING=hello hello');
+    const update = await waitFor(
+      node1(),
+      `[ "$(docker service inspect hello --format '{{.UpdateStatus.State}}')" = completed ] && [ "$(docker service ps hello --filter desired-state=running -q | wc -l)" = 2 ]`,
+      "docker service inspect hello --format '{{.UpdateStatus.State}} {{.Spec.TaskTemplate.ContainerSpec.Env}}'; docker service ps hello --format '{{.DesiredState}} {{.CurrentState}}'",
+    );
+    expect(update).toMatch(/^completed \[GREETING=hello\]$/m);
+    expect(update.match(/^Shutdown /gm)).toHaveLength(2); // both replaced tasks
     // One task left, on one node: the other node's port still answers, through the mesh
     // (IPVS on the ingress network, the overlay's VXLAN across the LAN to the task).
     await run(node1(), 'docker service scale --detach hello=1');
@@ -205,7 +215,7 @@ describe('a swarm of three managers', () => {
   const waitFor = (guest: Guest, check: string, show: string) =>
     run(guest, `for i in $(seq 90); do if ${check}; then ${show}; exit 0; fi; sleep 2; done; ${show}; exit 1`);
 
-  it('promotes node2, takes node3 as a manager, and rolls an update over the replicas', async () => {
+  it('promotes node2 and takes node3 as a manager', async () => {
     await addNode(3);
     expect(await run(node1(), 'docker node promote node2')).toContain('Node node2 promoted to a manager in the swarm.');
     const token = (await run(node1(), 'docker swarm join-token -q manager')).trim();
@@ -217,18 +227,8 @@ describe('a swarm of three managers', () => {
       node1(),
       `for i in $(seq 90); do out=$(docker node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'); [ "$(echo "$out" | grep -cE ' Ready (Leader|Reachable)$')" = 3 ] && break; sleep 2; done; echo "$out"`,
     );
-    expect(managers).toMatch(/^node1 Ready Leader$/m);
-    expect(managers).toMatch(/^node2 Ready Reachable$/m);
-    expect(managers).toMatch(/^node3 Ready Reachable$/m);
-    // A rolling update: two replicas replaced one at a time with the new setting.
-    await run(node1(), 'docker service update --detach --replicas 2 --update-parallelism 1 --update-delay 2s --env-add GREETING=hello hello');
-    const update = await waitFor(
-      node1(),
-      `[ "$(docker service inspect hello --format '{{.UpdateStatus.State}}')" = completed ] && [ "$(docker service ps hello --filter desired-state=running -q | wc -l)" = 2 ]`,
-      "docker service inspect hello --format '{{.UpdateStatus.State}} {{.Spec.TaskTemplate.ContainerSpec.Env}}'; docker service ps hello --format '{{.DesiredState}} {{.CurrentState}}'",
-    );
-    expect(update).toMatch(/^completed \[GREETING=hello\]$/m);
-    expect(update).toMatch(/^Shutdown /m); // the replaced task
+    for (const name of ['node1', 'node2', 'node3']) expect(managers).toMatch(new RegExp(`^${name} Ready (Leader|Reachable)$`, 'm'));
+    expect(managers.match(/ Leader$/gm)).toHaveLength(1);
   });
 
   it('keeps working when a manager is lost: node3 gone, two of three managers hold the quorum', async () => {
@@ -240,7 +240,10 @@ describe('a swarm of three managers', () => {
       `docker node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}' | grep -q '^node3 Down Unreachable$'`,
       "docker node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'",
     );
-    expect(list).toMatch(/^node1 Ready Leader$/m);
+    // Either manager may lead: under load node1 missed heartbeats once and node2 took over.
+    expect(list).toMatch(/^node1 Ready (Leader|Reachable)$/m);
+    expect(list).toMatch(/^node2 Ready (Leader|Reachable)$/m);
+    expect(list.match(/ Leader$/gm)).toHaveLength(1);
     // The managers still agree on changes: a new service is created and runs.
     await run(node2(), 'docker service create --detach --name after-loss debian sleep 100000');
     await waitFor(node1(), `[ "$(docker service ls --filter name=after-loss --format '{{.Replicas}}')" = 1/1 ]`, 'docker service ps after-loss');
