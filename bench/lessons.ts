@@ -2,7 +2,8 @@
  * The full lesson walk in Chromium, timed: the e2e walks (e2e/lessons.spec.ts) run one after
  * the other on one worker, as a learner would go through them, and report each step's wall
  * time to files this reads (one per part:
- * containers, images, swarm; each starts a fresh playground).
+ * containers, images, swarm; each starts a fresh playground). The swarm walk runs here only:
+ * `npm test` does its steps under Node (tests/guest/lan.test.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -22,7 +23,7 @@ export function measureLessonWalk(log: (line: string) => void): LessonWalkFigure
   log('lessons: the whole walk in Chromium (a quarter of an hour or more)…');
   execFileSync('npx', ['playwright', 'test', 'e2e/lessons.spec.ts', '--reporter=line'], {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, BERTH_WALK_TIMINGS: file, BERTH_E2E_WORKERS: '1' },
+    env: { ...process.env, BERTH_WALK_TIMINGS: file, BERTH_E2E_WORKERS: '1', BERTH_SWARM_WALK: '1' },
   });
   const parts = ['containers', 'images', 'swarm'].map((part) => JSON.parse(readFileSync(`${file}-${part}.json`, 'utf8')) as Omit<LessonWalkFigures, 'slowest'>);
   const steps = parts.flatMap((part) => part.steps);
