@@ -163,7 +163,11 @@ test.describe.serial('a swarm template', () => {
     await page.getByTestId('lessons').getByRole('button', { name: 'A swarm of two machines' }).click();
     await page.getByTestId('instance-node1').getByRole('tab').click();
     await page.getByTestId('step-2-run').click();
-    await expect.poll(() => terminalText(page, on('node2'))).toMatch(/docker swarm join --token \$\(ssh node1 docker swarm join-token -q worker\) node1:2377\s+Error response from daemon: This node is already part of a swarm/);
+    await expect
+      .poll(() => terminalText(page, on('node2')))
+      .toMatch(
+        /docker swarm join --token \$\(ssh node1 docker swarm join-token -q worker\) node1:2377\s+Error response from daemon: This node is already part of a swarm/,
+      );
     expect(await terminalText(page, 0)).not.toContain('join-token -q worker');
     await expect(page.getByTestId('step-2')).toHaveAttribute('data-done', 'true');
   });

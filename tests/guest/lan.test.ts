@@ -111,7 +111,9 @@ async function walkLesson(id: string, { afterStep }: { afterStep?: (step: number
     const where = `${id}, step ${index + 1}`;
     // The swarm lessons name no images or containers to fill in; a lesson that does needs the pane's resolver.
     expect(placeholdersIn(`${step.run ?? ''} ${step.check.command} ${step.check.expect ?? ''}`), where).toEqual([]);
-    const typed = step.run ? await guestNamed(step.instance ?? 'node1').exec(`bash -i 2>&1 <<'BERTH_TYPED'\n${step.run}\nBERTH_TYPED`, { timeoutMs: 10 * 60_000 }) : null;
+    const typed = step.run
+      ? await guestNamed(step.instance ?? 'node1').exec(`bash -i 2>&1 <<'BERTH_TYPED'\n${step.run}\nBERTH_TYPED`, { timeoutMs: 10 * 60_000 })
+      : null;
     printed.push(typed?.output ?? '');
     const expected = step.check.expect ? new RegExp(step.check.expect, 'm') : null;
     const deadline = Date.now() + 10 * 60_000;
@@ -119,7 +121,9 @@ async function walkLesson(id: string, { afterStep }: { afterStep?: (step: number
       const check = await node1().exec(step.check.command, { timeoutMs: 120_000 });
       if (check.exitCode === 0 && (!expected || expected.test(check.output))) break;
       if (Date.now() > deadline) {
-        throw new Error(`${where} was never marked done.\nTyped: ${step.run}\n${typed?.output}\nIts check: ${step.check.command}\nexit ${check.exitCode}: ${check.output}`);
+        throw new Error(
+          `${where} was never marked done.\nTyped: ${step.run}\n${typed?.output}\nIts check: ${step.check.command}\nexit ${check.exitCode}: ${check.output}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, CHECK_INTERVAL_MS));
     }
