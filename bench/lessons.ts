@@ -3,7 +3,7 @@
  * the other on one worker, as a learner would go through them, and report each step's wall
  * time to files this reads (one per part:
  * containers, images, swarm; each starts a fresh playground). The swarm walk runs here only:
- * `npm test` does its steps under Node (tests/guest/lan.test.ts).
+ * `npm test` walks only the first Swarm lesson, under Node (tests/guest/lan.test.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';

@@ -185,9 +185,9 @@ test('the lessons on images, from the Flask app to compose, walked with their bu
 test('the lessons on swarm, two instances made one cluster, walked with their buttons; the guest marks each step done', async ({ page }) => {
   // Two emulated machines in one tab: alone 15-20 min, beside the other walk in CI 34 min,
   // which the suite cannot afford. `npm run bench` walks it (BERTH_SWARM_WALK=1); `npm test`
-  // does the same steps with the same checks under Node (tests/guest/lan.test.ts), and the
-  // page's part of it, steps typed on another instance, in e2e/instances.spec.ts.
-  test.skip(!process.env.BERTH_SWARM_WALK, 'walked by npm run bench (or BERTH_SWARM_WALK=1); its steps run under Node in tests/guest/lan.test.ts');
+  // walks the first lesson under Node and runs the second's commands there
+  // (tests/guest/lan.test.ts), and a step typed on another instance in e2e/instances.spec.ts.
+  test.skip(!process.env.BERTH_SWARM_WALK, 'walked by npm run bench (or BERTH_SWARM_WALK=1); tests/guest/lan.test.ts walks the first Swarm lesson under Node');
   test.setTimeout(60 * 60_000);
   const figures = await walkLessons(page, '06-swarm/01-a-swarm', null);
   expect(figures.walked).toHaveLength(lessonCount('06-'));
