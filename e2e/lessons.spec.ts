@@ -183,7 +183,7 @@ test('the lessons on images, from the Flask app to compose, walked with their bu
 });
 
 test('the lessons on swarm, two instances made one cluster, walked with their buttons; the guest marks each step done', async ({ page }) => {
-  // Two emulated machines in one tab: alone 15-20 min, beside the other walk in CI 34 min,
+  // Two emulated machines in one tab: 34 min beside the other walk in CI (stop 34's run),
   // which the suite cannot afford. `npm run bench` walks it (BERTH_SWARM_WALK=1); `npm test`
   // walks the first lesson under Node and runs the second's commands there
   // (tests/guest/lan.test.ts), and a step typed on another instance in e2e/instances.spec.ts.
