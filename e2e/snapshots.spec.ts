@@ -120,6 +120,7 @@ test('a full storage refuses a new snapshot with how much it needs, and keeps th
   const named = (name: string) => page.getByTestId('snapshot-item').filter({ hasText: name });
   await expect(named('too big for the disk')).toHaveCount(0);
   await expect(named('before the reload')).toHaveCount(1);
+  await expect(page.getByTestId('snapshot-item').filter({ hasNotText: 'automatic' })).toHaveCount(1);
   await page.evaluate(() => new Promise((resolve) => (indexedDB.deleteDatabase('filler').onsuccess = resolve)));
   // The old snapshot is whole: exported again, it is the same file.
   const download = page.waitForEvent('download');

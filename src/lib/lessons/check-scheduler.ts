@@ -25,31 +25,18 @@ export class CheckScheduler {
   private lastCheckAt = 0;
   /** Since when the terminal that printed last has shown no prompt (0: it shows one). */
   private busySince = 0;
-  /** The next tick checks whatever the terminals did (see `stepChanged`). */
-  private checkAtOnce = false;
 
   constructor(now = Date.now()) {
     this.stepSince = now;
   }
 
-  /**
-   * A new step became current (a lesson opened, or a step was just done): it is checked once
-   * at the next tick, whatever the terminals did, then only after output that came after
-   * this. The learner may have done it already (typed ahead, or a swarm template ran its
-   * commands), and should not have to type again to see it ticked.
-   */
+  /** A new step became current (or one was just done): only output after this counts. */
   stepChanged(now = Date.now()): void {
     this.stepSince = now;
-    this.checkAtOnce = true;
   }
 
   /** Whether to check now; a yes counts as the check having run. Called every CHECK_INTERVAL_MS. */
   due({ now, lastOutputAt, atPrompt }: TerminalActivity): boolean {
-    if (this.checkAtOnce) {
-      this.checkAtOnce = false;
-      this.lastCheckAt = now;
-      return true;
-    }
     if (lastOutputAt <= this.stepSince || now - lastOutputAt < QUIET_BEFORE_CHECK_MS) return false;
     if (atPrompt) {
       this.busySince = 0;
