@@ -3,7 +3,8 @@
  * the other on one worker, as a learner would go through them, and report each step's wall
  * time to files this reads (one per part:
  * containers, images, swarm; each starts a fresh playground). The swarm walk runs here only:
- * `npm test` walks only the first Swarm lesson, under Node (tests/guest/lan.test.ts).
+ * `npm test` tests what it teaches under Node (tests/guest/lan.test.ts) and checks the first
+ * Swarm lesson's steps on a template's swarm (e2e/instances.spec.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
