@@ -127,9 +127,14 @@ test.describe.serial('a swarm template', () => {
     await page.locator('[data-testid="swarm-one-manager-one-worker"]:visible').click();
     await expect(page.getByTestId('swarm-status')).toHaveAttribute('data-state', 'ready', { timeout: 10 * 60_000 });
     await expect(page.getByTestId('swarm-status')).toContainText('node1 is the manager, node2 is a worker');
+    // Docker's answer, either one: on a busy machine dockerd stops waiting after 20 s and says
+    // the join goes on in the background (seen here beside a lesson walk); the template then
+    // asks the engine, and the status above says it got there.
     await expect
       .poll(() => terminalText(page, on('node2')))
-      .toMatch(/docker swarm join --token SWMTKN-1-\S+ 192\.168\.86\.100:2377\s+This node joined a swarm as a worker\./);
+      .toMatch(
+        /docker swarm join --token SWMTKN-1-\S+ 192\.168\.86\.100:2377\s+(This node joined a swarm as a worker\.|Error response from daemon: Timeout was reached before node joined\. The attempt to join the swarm will continue in the background\.)/,
+      );
     const node1Text = await terminalText(page, 0);
     expect(node1Text).toContain('docker swarm init --advertise-addr eth0');
     expect(node1Text).toMatch(/Swarm initialized: current node \(\w+\) is now a manager/);
