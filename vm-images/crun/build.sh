@@ -30,9 +30,14 @@ sources=("deb $mirror bookworm main" "deb $mirror bookworm-updates main")
 [ -z "$security" ] || sources+=("deb $security bookworm-security main")
 log "crun: an i386 build chroot (build-essential and crun's build dependencies)"
 mmdebstrap --quiet --arch=i386 --variant=minbase --include="$build_packages" \
-  --aptopt='APT::Install-Recommends "false"' bookworm "$work/chroot" "${sources[@]}" >&2 ||
+  --aptopt='APT::Install-Recommends "false"' bookworm "$work/chroot" "${sources[@]}" >&2 || {
+  # The security suite's i386 index sometimes fails its size check on the mirror (as for
+  # the root filesystem); the first attempt leaves a chroot mmdebstrap will not reuse.
+  log "crun: building without bookworm-security (its index failed)"
+  rm -rf "$work/chroot"
   mmdebstrap --quiet --arch=i386 --variant=minbase --include="$build_packages" \
     --aptopt='APT::Install-Recommends "false"' bookworm "$work/chroot" "${sources[@]:0:2}" >&2
+}
 mv "$work/src" "$work/chroot/build"
 # As debian/rules: the specs from Debian's golang packages in place of the bundled ones.
 chroot "$work/chroot" sh -ec '
