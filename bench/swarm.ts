@@ -20,25 +20,46 @@ export interface SwarmFigures {
   tabMiBAllNodes: number;
   /** `docker service create --detach` of one nginx replica per node, to all running. */
   serviceReplicas: number;
-  serviceToRunningSeconds: number;
+  serviceToRunningSeconds: number | null;
   /** Its published port answering curl on the last node, after all replicas ran. */
-  meshAnswerSeconds: number;
+  meshAnswerSeconds: number | null;
+  /** Why the service part stopped, with what `docker service ps` said then (null when it ran). */
+  serviceFailure: string | null;
 }
 
+type Exec = (command: string, timeoutMs: number) => Promise<{ exitCode: number; output: string }>;
 type Berth = {
   berth: {
-    session: { status: string; exec(command: string, timeoutMs: number): Promise<{ exitCode: number; output: string }> };
+    session: { status: string; exec: Exec };
+    playground: { instances: { name: string; session: { exec: Exec } }[] };
     swarm: { status: { state: string; text: string } | null; milestones: { step: string; seconds: number }[] };
   };
 };
+
+/** Each instance's swarm state, Docker's error and the end of dockerd's log: why a template stopped. */
+async function enginesReport(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const report: string[] = [];
+    for (const { name, session } of (window as unknown as Berth).berth.playground.instances) {
+      const { output } = await session.exec("docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.Error}}'; tail -n 15 /var/log/docker.log", 120_000);
+      report.push(`--- ${name}:\n${output.trim()}`);
+    }
+    return report.join('\n');
+  });
+}
+
+const onNode1 = (page: Page, command: string) => page.evaluate((command) => (window as unknown as Berth).berth.session.exec(command, 120_000), command);
+
+/** What the service's tasks are doing, for a failure to say. */
+const SERVICE_TASKS = "docker service ps bench-web --no-trunc --format '{{.Name}} {{.Node}} {{.CurrentState}} {{.Error}}'";
 
 /** Runs a command on node1 through the agent until it exits 0 (polls every 2 s); seconds taken. */
 async function secondsUntil(page: Page, command: string, timeoutMs: number): Promise<number> {
   const started = Date.now();
   for (;;) {
-    const { exitCode } = await page.evaluate((command) => (window as unknown as Berth).berth.session.exec(command, 120_000), command);
-    if (exitCode === 0) return (Date.now() - started) / 1000;
-    if (Date.now() - started > timeoutMs) throw new Error(`\`${command}\` did not succeed within ${timeoutMs / 1000} s`);
+    if ((await onNode1(page, command)).exitCode === 0) return (Date.now() - started) / 1000;
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`\`${command}\` did not succeed within ${timeoutMs / 1000} s; the tasks:\n${(await onNode1(page, SERVICE_TASKS)).output.trim()}`);
     await new Promise((resolve) => setTimeout(resolve, 2000));
   }
 }
@@ -60,24 +81,31 @@ export async function measureSwarm(log: (line: string) => void, templateId = 'th
     await page.locator(`[data-testid="swarm-${templateId}"]:visible`).click();
     const status = page.getByTestId('swarm-status');
     await page.waitForFunction(() => (window as unknown as Berth).berth.swarm.status?.state !== 'working', null, { timeout: 40 * 60_000, polling: 500 });
-    if ((await status.getAttribute('data-state')) !== 'ready') throw new Error(`the template did not finish: ${await status.textContent()}`);
+    if ((await status.getAttribute('data-state')) !== 'ready')
+      throw new Error(`the template did not finish: ${await status.textContent()}\n${await enginesReport(page)}`);
     const milestones = await page.evaluate(() => (window as unknown as Berth).berth.swarm.milestones);
     for (const m of milestones) log(`swarm: ${m.step} at ${m.seconds.toFixed(1)} s`);
     const nodes = milestones.filter((m) => m.step.endsWith('joined')).length + 1;
     const tabMiBAllNodes = rendererResidentMiB();
     log(`swarm: ${nodes} nodes Ready; renderers ${tabMiBAllNodes.toFixed(0)} MiB`);
-    await page.evaluate(
-      (replicas) =>
-        (window as unknown as Berth).berth.session.exec(`docker service create --detach --name bench-web --replicas ${replicas} -p 8080:80 nginx`, 120_000),
-      nodes,
-    );
-    const serviceToRunningSeconds = await secondsUntil(
-      page,
-      `[ "$(docker service ps bench-web --filter desired-state=running --format '{{.CurrentState}}' | grep -c ^Running)" = ${nodes} ]`,
-      20 * 60_000,
-    );
-    log(`swarm: ${nodes} replicas running after ${serviceToRunningSeconds.toFixed(1)} s`);
-    const meshAnswerSeconds = await secondsUntil(page, `curl -sf -m 10 -o /dev/null http://node${nodes}:8080/`, 5 * 60_000);
+    // The service part's failure is a figure too: the template's are kept either way.
+    let serviceToRunningSeconds: number | null = null;
+    let meshAnswerSeconds: number | null = null;
+    let serviceFailure: string | null = null;
+    try {
+      const created = await onNode1(page, `docker service create --detach --name bench-web --replicas ${nodes} -p 8080:80 nginx`);
+      if (created.exitCode !== 0) throw new Error(`docker service create: exit ${created.exitCode}\n${created.output.trim()}`);
+      serviceToRunningSeconds = await secondsUntil(
+        page,
+        `[ "$(docker service ps bench-web --filter desired-state=running --format '{{.CurrentState}}' | grep -c ^Running)" = ${nodes} ]`,
+        20 * 60_000,
+      );
+      log(`swarm: ${nodes} replicas running after ${serviceToRunningSeconds.toFixed(1)} s`);
+      meshAnswerSeconds = await secondsUntil(page, `curl -sf -m 10 -o /dev/null http://node${nodes}:8080/`, 5 * 60_000);
+    } catch (error) {
+      serviceFailure = (error as Error).message;
+      log(`swarm: the service part failed: ${serviceFailure}`);
+    }
     return {
       template: templateId,
       nodes,
@@ -89,6 +117,7 @@ export async function measureSwarm(log: (line: string) => void, templateId = 'th
       serviceReplicas: nodes,
       serviceToRunningSeconds,
       meshAnswerSeconds,
+      serviceFailure,
     };
   } finally {
     await browser.close();
@@ -102,7 +131,8 @@ export function swarmRows(f: SwarmFigures): [string, string][] {
     [`"${f.template}": button to all ${f.nodes} nodes Ready`, s(f.toAllReadySeconds)],
     ['on the way (seconds from the button)', f.milestones.map((m) => `${m.step} ${s(m.seconds)}`).join(', ')],
     [`tab memory, renderer processes: node1 / all ${f.nodes} nodes`, `${f.tabMiBNode1.toFixed(0)} / ${f.tabMiBAllNodes.toFixed(0)} MiB`],
-    [`service create of ${f.serviceReplicas} nginx replicas to all running`, s(f.serviceToRunningSeconds)],
-    [`its port answering on node${f.nodes} (routing mesh), after that`, s(f.meshAnswerSeconds)],
+    [`service create of ${f.serviceReplicas} nginx replicas to all running`, f.serviceToRunningSeconds === null ? 'not reached' : s(f.serviceToRunningSeconds)],
+    [`its port answering on node${f.nodes} (routing mesh), after that`, f.meshAnswerSeconds === null ? 'not reached' : s(f.meshAnswerSeconds)],
+    ...(f.serviceFailure ? [['the service part failed', f.serviceFailure] as [string, string]] : []),
   ];
 }

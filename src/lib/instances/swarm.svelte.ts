@@ -10,6 +10,7 @@ import {
   INIT_COMMAND,
   NODE_LIST_COMMAND,
   READY_COUNT_COMMAND,
+  SWARM_ERROR_COMMAND,
   SWARM_STATE_COMMAND,
   joinCommand,
   joinTokenCommand,
@@ -153,7 +154,10 @@ export class SwarmBuilder {
       instance,
       async () => {
         const state = await this.swarmState(instance);
-        if (state === 'error') throw new Error(`${instance.name}'s engine reports a swarm error; its terminal shows Docker's answer.`);
+        if (state === 'error') {
+          const reason = (await this.ask(instance, SWARM_ERROR_COMMAND)).trim();
+          throw new Error(`${instance.name}'s engine reports a swarm error${reason ? `: ${reason}` : ''}; its terminal shows Docker's answer.`);
+        }
         return state === wanted;
       },
       failure,

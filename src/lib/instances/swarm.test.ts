@@ -52,7 +52,7 @@ describe('swarm templates', () => {
  * A machine that keeps what its engine would know after the commands typed into it: init
  * makes it the leader, a join line makes it a member, and the leader counts who joined.
  */
-function standInMachine(name: string, swarm: { members: Set<string> }, options: { state?: string } = {}) {
+function standInMachine(name: string, swarm: { members: Set<string> }, options: { state?: string; joinError?: string } = {}) {
   let state = options.state ?? 'inactive';
   const typed: string[] = [];
   const session = {
@@ -63,12 +63,15 @@ function standInMachine(name: string, swarm: { members: Set<string> }, options: 
     writeConsole(_port: number, text: string) {
       const command = text.trim();
       typed.push(command);
-      if (command === 'docker swarm init --advertise-addr eth0' || command.startsWith('docker swarm join --token SWMTKN-1-')) {
+      if (command.startsWith('docker swarm join --token SWMTKN-1-') && options.joinError) {
+        state = 'error';
+      } else if (command === 'docker swarm init --advertise-addr eth0' || command.startsWith('docker swarm join --token SWMTKN-1-')) {
         state = 'active';
         swarm.members.add(name);
       }
     },
     async exec(command: string) {
+      if (command === "docker info --format '{{.Swarm.Error}}'") return { exitCode: 0, output: `${options.joinError ?? ''}\n` };
       if (command.startsWith('docker info')) return { exitCode: 0, output: `${state}\n` };
       if (command === 'docker swarm join-token -q manager') return { exitCode: 0, output: `${TOKEN.manager}\n` };
       if (command === 'docker swarm join-token -q worker') return { exitCode: 0, output: `${TOKEN.worker}\n` };
@@ -79,26 +82,31 @@ function standInMachine(name: string, swarm: { members: Set<string> }, options: 
   return { session: session as unknown as VmSession, typed };
 }
 
+/** A playground of node1 whose "Add instance" gives node2 at once (identity and LAN join are the page's, e2e). */
+function twoMachines(machines: ReturnType<typeof standInMachine>[]): Playground {
+  const playground = new Playground(
+    machines[0].session,
+    () => machines[1].session,
+    () => undefined,
+  );
+  playground.addInstance = async () => {
+    const { Instance } = await import('./playground.svelte');
+    const { instanceIdentity } = await import('./identity');
+    const added = new Instance(instanceIdentity(2), machines[1].session, false);
+    added.state = 'ready';
+    playground.instances = [...playground.instances, added];
+    return added;
+  };
+  return playground;
+}
+
 describe('SwarmBuilder', () => {
   const fast = { stepMs: 2_000, pollMs: 1 };
 
   it('types init on node1 and each join line on its own node, workers with the worker token', async () => {
     const swarm = { members: new Set<string>() };
     const machines = ['node1', 'node2'].map((name) => standInMachine(name, swarm));
-    const playground = new Playground(
-      machines[0].session,
-      () => machines[1].session,
-      () => undefined,
-    );
-    // The added instance is ready at once here; its identity and LAN join are the page's (e2e).
-    playground.addInstance = async () => {
-      const { Instance } = await import('./playground.svelte');
-      const { instanceIdentity } = await import('./identity');
-      const added = new Instance(instanceIdentity(2), machines[1].session, false);
-      added.state = 'ready';
-      playground.instances = [...playground.instances, added];
-      return added;
-    };
+    const playground = twoMachines(machines);
     const builder = new SwarmBuilder(playground, fast);
     await builder.build(template('one-manager-one-worker'));
     expect(builder.status).toMatchObject({ state: 'ready' });
@@ -106,6 +114,17 @@ describe('SwarmBuilder', () => {
     expect(machines[0].typed).toEqual(['docker swarm init --advertise-addr eth0', 'docker node ls']);
     expect(machines[1].typed).toEqual([`docker swarm join --token ${TOKEN.worker} 192.168.86.100:2377`]);
     expect(builder.milestones.map((m) => m.step)).toEqual(['node2 running', 'node1 leads', 'node2 joined', 'all Ready']);
+  });
+
+  it("says why a node's engine gave up on its join, in Docker's words", async () => {
+    const swarm = { members: new Set<string>() };
+    const joinError = 'rpc error: code = DeadlineExceeded desc = context deadline exceeded';
+    const machines = [standInMachine('node1', swarm), standInMachine('node2', swarm, { joinError })];
+    const playground = twoMachines(machines);
+    const builder = new SwarmBuilder(playground, fast);
+    await builder.build(template('one-manager-one-worker'));
+    expect(builder.status).toMatchObject({ state: 'failed' });
+    expect(builder.status!.text).toContain(`node2's engine reports a swarm error: ${joinError}; its terminal shows Docker's answer.`);
   });
 
   it('leaves an instance already in a swarm alone, and says how to free it', async () => {

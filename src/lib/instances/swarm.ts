@@ -41,6 +41,9 @@ export const NODE_LIST_COMMAND = 'docker node ls';
 /** What the machine's engine says of its swarm: inactive, pending, active, error or locked. */
 export const SWARM_STATE_COMMAND = "docker info --format '{{.Swarm.LocalNodeState}}'";
 
+/** Why the engine's swarm is in the error state, in Docker's words. */
+export const SWARM_ERROR_COMMAND = "docker info --format '{{.Swarm.Error}}'";
+
 /** A manager's join token for `role`, alone on a line. */
 export const joinTokenCommand = (role: 'manager' | 'worker') => `docker swarm join-token -q ${role}`;
 
