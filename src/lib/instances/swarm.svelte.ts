@@ -156,7 +156,9 @@ export class SwarmBuilder {
         const state = await this.swarmState(instance);
         if (state === 'error') {
           const reason = (await this.ask(instance, SWARM_ERROR_COMMAND)).trim();
-          throw new Error(`${instance.name}'s engine reports a swarm error${reason ? `: ${reason}` : ''}; its terminal shows Docker's answer.`);
+          throw new Error(
+            `${instance.name}'s engine reports a swarm error${reason ? `: ${reason}` : ''}; its terminal shows Docker's answer. docker swarm leave --force on ${instance.name} clears it, and the join line can then be typed again.`,
+          );
         }
         return state === wanted;
       },

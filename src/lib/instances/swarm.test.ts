@@ -125,6 +125,7 @@ describe('SwarmBuilder', () => {
     await builder.build(template('one-manager-one-worker'));
     expect(builder.status).toMatchObject({ state: 'failed' });
     expect(builder.status!.text).toContain(`node2's engine reports a swarm error: ${joinError}; its terminal shows Docker's answer.`);
+    expect(builder.status!.text).toContain('docker swarm leave --force on node2 clears it');
   });
 
   it('leaves an instance already in a swarm alone, and says how to free it', async () => {
