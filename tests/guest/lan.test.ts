@@ -224,6 +224,8 @@ describe('a swarm of three managers', () => {
   const waitFor = (guest: Guest, check: string, show: string) =>
     run(guest, `for i in $(seq 90); do if ${check}; then ${show}; exit 0; fi; sleep 2; done; ${show}; exit 1`);
 
+  // 15 minutes: a restore, a promotion and a join among three machines sharing two cores
+  // with another test file's machine.
   it(
     'promotes node2 and takes node3 as a manager',
     async () => {
@@ -242,7 +244,7 @@ describe('a swarm of three managers', () => {
       expect(managers.match(/ Leader$/gm)).toHaveLength(1);
     },
     15 * 60_000,
-  ); // a restore, a promotion and a join among three machines sharing two cores with another test file
+  );
 
   it('keeps working when a manager is lost: node3 gone, two of three managers hold the quorum', async () => {
     const lost = nodes.pop()!;
