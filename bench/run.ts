@@ -21,6 +21,8 @@
  *                            page one after another (-instances.json)
  *   --only-idle [--dist-dirs A,B] [--rounds N]
  *                            an idle machine's CPU in Chromium, builds of the page side by side (-idle.json)
+ *   --only-pull              an image's first pull with its layers kept in Docker's store and without,
+ *                            in one boot under Node (-pull.json)
  *   --only-swarm [--template ID]
  *                            a swarm template in Chromium: button to every node Ready, the tab's memory,
  *                            a service over all nodes (-swarm.json; default three-managers-two-workers)
@@ -37,6 +39,7 @@ import { measureJit } from './jit';
 import { instanceRows, measureInstances } from './instances';
 import { idleRows, measureIdle } from './idle';
 import { measureSwarm, swarmRows } from './swarm';
+import { measurePull } from './pull';
 import type { EngineName } from '../e2e/engines/drivers';
 import { measureSoak, type SoakFigures } from './soak';
 import { aptRows, measureApt } from './apt';
@@ -102,7 +105,10 @@ if (process.argv.includes('--only-builds')) {
   const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
   const builds = await measureBuilds(log, (flag('--vm-dirs') ?? '').split(',').filter(Boolean), Number(flag('--rounds') ?? 2));
   for (const [i, row] of builds[0].summary.entries()) {
-    const cells = builds.map((b) => `${b.summary[i].medianMinstr.toFixed(1)} M, ${s(b.summary[i].medianSeconds)} (first ${s(b.summary[i].firstSeconds)})`);
+    const cells = builds.map(
+      (b) =>
+        `${b.summary[i].medianMinstr.toFixed(1)} M, ${s(b.summary[i].medianSeconds)} (first ${b.summary[i].firstMinstr.toFixed(1)} M, ${s(b.summary[i].firstSeconds)})`,
+    );
     console.log(`${row.command}: ${cells.join(' | ')}`);
   }
   writeResults({ builds: { builds } });
@@ -128,6 +134,16 @@ if (process.argv.includes('--only-swarm')) {
   const swarm = await measureSwarm(log, at > 0 ? process.argv[at + 1] : undefined);
   for (const [k, v] of swarmRows(swarm)) console.log(`${k}: ${v}`);
   writeResults({ swarm });
+  process.exit(0);
+}
+// `--only-pull`: a first pull with the image's layers kept in Docker's store, and without.
+if (process.argv.includes('--only-pull')) {
+  const pulls = await measurePull(log);
+  for (const p of pulls)
+    console.log(
+      `first \`docker pull ${p.image}\`, layers kept / unpacked: ${p.kept.minstr.toFixed(0)} / ${p.unpacked.minstr.toFixed(0)} M instr, ${s(p.kept.seconds)} / ${s(p.unpacked.seconds)}`,
+    );
+  writeResults({ pull: { pulls } });
   process.exit(0);
 }
 // `--only-idle`: what an idle machine costs, builds of the page side by side.

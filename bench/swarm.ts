@@ -103,7 +103,7 @@ export async function measureSwarm(log: (line: string) => void, templateId = 'th
       log(`swarm: ${nodes} replicas running after ${serviceToRunningSeconds.toFixed(1)} s`);
       meshAnswerSeconds = await secondsUntil(page, `curl -sf -m 10 -o /dev/null http://node${nodes}:8080/`, 5 * 60_000);
     } catch (error) {
-      serviceFailure = (error as Error).message;
+      serviceFailure = `${(error as Error).message}\n${await enginesReport(page)}`;
       log(`swarm: the service part failed: ${serviceFailure}`);
     }
     return {

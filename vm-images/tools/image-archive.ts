@@ -36,6 +36,11 @@ export interface ImageSpec {
   source: string;
   /** Where the guest keeps it: in Docker's store, or only in the guest's registry. */
   availability?: 'preloaded' | 'registry';
+  /**
+   * A registry image whose layers the build leaves in Docker's store (its image record
+   * removed): a pull of it is Docker's own, every layer "Already exists", nothing unpacked.
+   */
+  layersInStore?: boolean;
   config: { Env?: string[]; Cmd?: string[]; Entrypoint?: string[]; WorkingDir?: string; ExposedPorts?: Record<string, object> };
   labels: Record<string, string>;
   /** Set for an image fetched by pull-image.ts: it has no layer tars, only its registry blobs. */

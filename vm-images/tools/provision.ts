@@ -31,6 +31,28 @@ process.on('uncaughtException', (error) => {
   process.exit(1);
 });
 
+/**
+ * Removes images from dockerd's store (stopped) but not their layers: their tags and digests
+ * from repositories.json, their configs from imagedb. dockerd loads every layer in layerdb
+ * when it starts, referenced by an image or not, and a pull finds them there.
+ */
+async function forgetImages(guest: Guest, images: { name: string; id: string }[]): Promise<void> {
+  const store = '/var/lib/docker/image/overlay2';
+  const read = await guest.exec(`cat ${store}/repositories.json`);
+  if (read.exitCode !== 0) throw new Error(`reading repositories.json failed: ${read.output}`);
+  const repositories = JSON.parse(read.output) as { Repositories: Record<string, Record<string, string>> };
+  for (const { name } of images) {
+    if (!repositories.Repositories[name]) throw new Error(`repositories.json does not name ${name}: ${read.output}`);
+    delete repositories.Repositories[name];
+  }
+  const stillNamed = new Set(Object.values(repositories.Repositories).flatMap((refs) => Object.values(refs)));
+  const ids = images.map((i) => i.id).filter((id) => !stillNamed.has(id));
+  const json = Buffer.from(JSON.stringify(repositories)).toString('base64');
+  const rm = ids.map((id) => `${store}/imagedb/content/${id.replace(':', '/')} ${store}/imagedb/metadata/${id.replace(':', '/')}`).join(' ');
+  const write = await guest.exec(`echo ${json} | base64 -d > ${store}/repositories.json && rm -rf ${rm} && sync`);
+  if (write.exitCode !== 0) throw new Error(`removing the image records failed: ${write.output}`);
+}
+
 try {
   guest = await Guest.boot(manifest, localAssets('/'), {
     from: 'cold',
@@ -69,6 +91,21 @@ try {
   const listing = await guest.exec('docker images');
   process.stdout.write(listing.output);
 
+  // Registry images marked `layersInStore` (nginx and redis, which swarm services and compose
+  // files start on every node at once) are pulled here, the way a learner's pull goes, and
+  // only their image records are removed below: their layers stay in Docker's store, so a
+  // learner's pull is still Docker's own (the manifest and config fetched, `docker images`
+  // lists it only then) but says "Already exists" for every layer and unpacks nothing.
+  const kept: { name: string; id: string }[] = [];
+  for (const dir of args['image-dirs'].split(',')) {
+    const spec = readImageSpec(dir);
+    if (!spec.layersInStore) continue;
+    const ref = `${spec.name}:${spec.tags[0]}`;
+    const pull = await guest.exec(`docker pull -q ${ref} >/dev/null && docker image inspect --format '{{.Id}}' ${ref}`, { timeoutMs: 20 * 60_000 });
+    if (pull.exitCode !== 0) throw new Error(`pulling ${ref} to keep its layers failed: ${pull.output}`);
+    kept.push({ name: spec.name, id: pull.output.trim() });
+  }
+
   // Stop dockerd the way shutdown does, then make sure every block is on the disk image.
   const stop = await guest.exec(
     '/etc/berth/rc.shutdown; sync; echo 3 > /proc/sys/vm/drop_caches; sync; rm -rf /var/lib/docker/tmp/* /var/log/docker.log; sync',
@@ -84,6 +121,8 @@ try {
     .join(' && ');
   const record = await guest.exec(`mkdir -p /var/lib/docker/image/overlay2/distribution/diffid-by-digest/sha256 && cd $_ && ${records || 'true'} && sync`);
   if (record.exitCode !== 0) throw new Error(`recording layer digests failed: ${record.output}`);
+  if (kept.length) await forgetImages(guest, kept);
+  console.log(`provision: layers kept in Docker's store for ${kept.map((k) => k.name).join(', ') || 'no image'}`);
   writeFileSync(args.catalog, JSON.stringify(catalog, null, 2));
   console.log(`provision: done in ${seconds()} s, ${catalog.length} images`);
   await guest.destroy();

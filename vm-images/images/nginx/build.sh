@@ -24,6 +24,7 @@ cat > "$OUT/image.json" <<JSON
   "tags": ["latest", "1.22"],
   "layers": ["$DEBIAN_IMAGE/layer.tar", "layer.tar"],
   "availability": "registry",
+  "layersInStore": true,
   "source": "Debian bookworm's nginx $version on the debian image",
   "config": {
     "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],

@@ -20,6 +20,7 @@ cat > "$OUT/image.json" <<JSON
   "tags": ["latest", "7", "7.0"],
   "layers": ["$DEBIAN_IMAGE/layer.tar", "layer.tar"],
   "availability": "registry",
+  "layersInStore": true,
   "source": "Debian bookworm's redis-server $version on the debian image",
   "config": {
     "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
