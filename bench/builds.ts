@@ -14,7 +14,7 @@ export interface BuildFigures {
   /** Every round's figures of each command, in the order of `BUILD_COMMANDS`. */
   rounds: CommandFigure[][];
   /** Per command: the median over rounds of each round's median (and of its first run). */
-  summary: { command: string; firstSeconds: number; firstMinstr: number; medianSeconds: number; medianMinstr: number }[];
+  summary: { command: string; firstSeconds: number; medianSeconds: number; medianMinstr: number }[];
 }
 
 /** A command and how often it runs per round (its first run is reported apart). */
@@ -24,9 +24,6 @@ export const BUILD_COMMANDS: [command: string, times: number][] = [
   ['docker images', 4],
   ['docker logs bench-logs', 4],
   ['docker run --rm debian true', 6],
-  // The first is a registry image's first pull (nginx: what a swarm service's task does first
-  // on every node); the rest say it is up to date.
-  ['docker pull nginx', 2],
   ['i=0; while [ $i -lt 50000 ]; do i=$((i+1)); done', 3],
 ];
 
@@ -53,7 +50,6 @@ export async function measureBuilds(log: (line: string) => void, vmDirs: string[
     build.summary = BUILD_COMMANDS.map(([command], i) => ({
       command,
       firstSeconds: median(build.rounds.map((r) => r[i].first.seconds)),
-      firstMinstr: median(build.rounds.map((r) => r[i].first.minstr)),
       medianSeconds: median(build.rounds.map((r) => r[i].median.seconds)),
       medianMinstr: median(build.rounds.map((r) => r[i].median.minstr)),
     }));

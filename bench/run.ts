@@ -105,10 +105,7 @@ if (process.argv.includes('--only-builds')) {
   const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
   const builds = await measureBuilds(log, (flag('--vm-dirs') ?? '').split(',').filter(Boolean), Number(flag('--rounds') ?? 2));
   for (const [i, row] of builds[0].summary.entries()) {
-    const cells = builds.map(
-      (b) =>
-        `${b.summary[i].medianMinstr.toFixed(1)} M, ${s(b.summary[i].medianSeconds)} (first ${b.summary[i].firstMinstr.toFixed(1)} M, ${s(b.summary[i].firstSeconds)})`,
-    );
+    const cells = builds.map((b) => `${b.summary[i].medianMinstr.toFixed(1)} M, ${s(b.summary[i].medianSeconds)} (first ${s(b.summary[i].firstSeconds)})`);
     console.log(`${row.command}: ${cells.join(' | ')}`);
   }
   writeResults({ builds: { builds } });
