@@ -98,15 +98,23 @@ afterAll(async () => {
 });
 
 describe('two instances on the LAN', () => {
-  it('each is its own machine: hostname, MAC, address, machine-id', async () => {
+  it("each is its own machine: hostname, MAC, address, machine-id, Docker's engine ID", async () => {
     const facts = await Promise.all(
-      nodes.map(({ guest }) => run(guest, "hostname; cat /sys/class/net/eth0/address; ip -4 -o addr show eth0 | awk '{print $4}'; cat /etc/machine-id")),
+      nodes.map(({ guest }) =>
+        run(
+          guest,
+          "hostname; cat /sys/class/net/eth0/address; ip -4 -o addr show eth0 | awk '{print $4}'; cat /etc/machine-id; docker info --format '{{.ID}}'",
+        ),
+      ),
     );
     const [one, two] = facts.map((f) => f.trim().split('\n'));
     expect(one.slice(0, 3)).toEqual(['node1', '52:54:00:86:00:01', '192.168.86.100/24']);
     expect(two.slice(0, 3)).toEqual(['node2', '52:54:00:86:00:02', '192.168.86.101/24']);
     expect(one[3]).toMatch(/^[0-9a-f]{32}$/);
     expect(one[3]).not.toBe(two[3]);
+    // libtrust's key ID: twelve groups of four base32 characters.
+    for (const id of [one[4], two[4]]) expect(id).toMatch(/^[A-Z2-7]{4}(:[A-Z2-7]{4}){11}$/);
+    expect(one[4]).not.toBe(two[4]);
   });
 
   it('node1 pings node2 by name, through the switch', async () => {

@@ -81,6 +81,7 @@ describe('reading what the guest printed', () => {
     const command = joinCommand(instanceIdentity(2), { machineId: '0'.repeat(32), playgroundKey: key, neighbours: [node1] });
     expect(command).toContain('hostname node2');
     expect(command).toContain(`echo ${'0'.repeat(32)} > /etc/machine-id`);
+    expect(command).toContain('rm -f /etc/docker/key.json\nkill -HUP "$(cat /run/dockerd.pid)"');
     expect(command).toContain('ip link set dev eth0 address 52:54:00:86:00:02');
     expect(command).toContain('ip addr add 192.168.86.101/24 dev eth0');
     // Given the key (never making one), and the LAN with itself in it.
@@ -96,6 +97,7 @@ describe('reading what the guest printed', () => {
     expect(command).toContain("[ -s /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N '' -C root@playground");
     expect(command).toContain('echo berth-playground-key:');
     expect(command).not.toContain('/etc/machine-id');
+    expect(command).not.toContain('key.json');
   });
 
   it('write the keys the page made instead of running ssh-keygen, only where the machine has none', () => {
