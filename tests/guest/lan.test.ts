@@ -12,6 +12,7 @@ import {
   instanceIdentity,
   joinCommand,
   neighboursCommand,
+  newEntropy,
   newMachineId,
   readHostKey,
   readPlaygroundKey,
@@ -74,7 +75,7 @@ async function addNode(number: number): Promise<void> {
   const newKeys = number === 1 ? { host: await newEd25519KeyPair('root@node1'), playground: await newEd25519KeyPair('root@playground') } : undefined;
   const joined = await run(
     guest,
-    joinCommand(identity, { machineId: newMachineId(), playgroundKey: key ?? 'make', neighbours: nodes.map((n) => n.member), newKeys }),
+    joinCommand(identity, { entropy: newEntropy(), machineId: newMachineId(), playgroundKey: key ?? 'make', neighbours: nodes.map((n) => n.member), newKeys }),
   );
   member.hostKey = readHostKey(joined);
   key ??= readPlaygroundKey(joined);
@@ -259,9 +260,10 @@ describe('a swarm of three managers', () => {
       // What the two-node tests left running goes first: three emulated machines share one
       // Node thread here (the page gives each its own worker), and the stack's and services'
       // containers and their networks are load that raft would share it with.
+      const tasks = 'docker ps -q --filter label=com.docker.swarm.task.id';
       await run(node1(), 'docker stack rm app && docker service rm hello && docker rm -f overlay-web');
-      await waitFor(node1(), '[ -z "$(docker ps -q)" ] && [ -z "$(docker service ls -q)" ]', 'docker ps; docker service ls');
-      await waitFor(node2(), '[ -z "$(docker ps -q)" ]', 'docker ps');
+      await waitFor(node1(), `[ -z "$(${tasks})" ] && [ -z "$(docker service ls -q)" ]`, 'docker ps; docker service ls');
+      await waitFor(node2(), `[ -z "$(${tasks})" ]`, 'docker ps');
       await addNode(3);
       expect(await run(node1(), 'docker node promote node2')).toContain('Node node2 promoted to a manager in the swarm.');
       // One change of the managers at a time: node3 joins once the leader reaches node2 as a

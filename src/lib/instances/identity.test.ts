@@ -7,11 +7,14 @@ import {
   joinCommand,
   knownHostsFile,
   neighboursCommand,
+  newEntropy,
   newMachineId,
   nextInstanceNumber,
   readHostKey,
   readPlaygroundKey,
 } from './identity';
+
+const ENTROPY = newEntropy();
 
 describe('instance identities', () => {
   it('number node1… on the LAN after the gateway, with distinct MACs', () => {
@@ -31,6 +34,13 @@ describe('instance identities', () => {
     const [a, b] = [newMachineId(), newMachineId()];
     expect(a).toMatch(/^[0-9a-f]{32}$/);
     expect(a).not.toBe(b);
+  });
+
+  it('give the guest 64 random bytes, different each time, and refuse anything but base64 in a join', () => {
+    const [a, b] = [newEntropy(), newEntropy()];
+    expect(Buffer.from(a, 'base64')).toHaveLength(64);
+    expect(a).not.toBe(b);
+    expect(() => joinCommand(instanceIdentity(2), { entropy: "x'; reboot; '", playgroundKey: 'make', neighbours: [] })).toThrow(/not base64/);
   });
 });
 
@@ -78,7 +88,13 @@ describe('reading what the guest printed', () => {
   it('the join command sets the identity and ends by printing the host key', () => {
     const key = { privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\n', publicKey: 'ssh-ed25519 AAAA root@playground\n' };
     const node1 = { identity: instanceIdentity(1), hostKey: 'ssh-ed25519 AAAAone' };
-    const command = joinCommand(instanceIdentity(2), { machineId: '0'.repeat(32), playgroundKey: key, neighbours: [node1] });
+    const command = joinCommand(instanceIdentity(2), { entropy: ENTROPY, machineId: '0'.repeat(32), playgroundKey: key, neighbours: [node1] });
+    // The random pool first, before anything in the guest makes a key.
+    expect(command.split('\n').slice(0, 3)).toEqual([
+      'set -e',
+      `printf %s ${ENTROPY} | base64 -d > /dev/urandom`,
+      `perl -e 'open(my $r, ">", "/dev/urandom") or die "$!\\n"; ioctl($r, 0x5207, 0) or die "RNDRESEEDCRNG: $!\\n"'`,
+    ]);
     expect(command).toContain('hostname node2');
     expect(command).toContain(`echo ${'0'.repeat(32)} > /etc/machine-id`);
     expect(command).toContain('rm -f /etc/docker/key.json\nkill -HUP "$(cat /run/dockerd.pid)"');
@@ -93,7 +109,7 @@ describe('reading what the guest printed', () => {
   });
 
   it("node1's join makes the playground's key when it has none, prints it, and keeps the machine-id of a resumed machine", () => {
-    const command = joinCommand(instanceIdentity(1), { playgroundKey: 'make', neighbours: [] });
+    const command = joinCommand(instanceIdentity(1), { entropy: ENTROPY, playgroundKey: 'make', neighbours: [] });
     expect(command).toContain("[ -s /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N '' -C root@playground");
     expect(command).toContain('echo berth-playground-key:');
     expect(command).not.toContain('/etc/machine-id');
@@ -103,6 +119,7 @@ describe('reading what the guest printed', () => {
   it('write the keys the page made instead of running ssh-keygen, only where the machine has none', () => {
     const keys = (comment: string) => ({ privateKey: `private of ${comment}\n`, publicKey: `ssh-ed25519 AAAA ${comment}\n` });
     const command = joinCommand(instanceIdentity(1), {
+      entropy: ENTROPY,
       playgroundKey: 'make',
       neighbours: [],
       newKeys: { host: keys('root@node1'), playground: keys('root@playground') },

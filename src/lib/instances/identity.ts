@@ -1,7 +1,7 @@
 /**
  * Who each instance of a playground is on its LAN, and the guest commands that make it so.
  * Every instance restores from the same shipped state, so each starts as the same machine
- * (hostname, MAC, address, machine-id, engine ID); these commands give it its own before the learner
+ * (hostname, MAC, address, machine-id, engine ID, random pool); these commands give it its own before the learner
  * sees its prompt, and give all of them one ssh key so they log in to each other.
  * Pure: the page runs the commands (playground.svelte.ts), the guest tests run them too.
  */
@@ -47,6 +47,28 @@ export function newMachineId(random: (bytes: Uint8Array) => Uint8Array = (b) => 
   return Array.from(random(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** 64 random bytes (base64) for a machine's kernel random pool: see reseedLines. */
+export function newEntropy(random: (bytes: Uint8Array) => Uint8Array = (b) => crypto.getRandomValues(b)): string {
+  return bytesToBase64(random(new Uint8Array(64)));
+}
+
+/**
+ * Every instance resumes the same saved kernel, random pool and all, and the kernel reseeds
+ * its generator from the pool only about once a minute: two guests just restored read the
+ * same bytes from /dev/urandom (measured under Node: equal 16-byte reads 5 s after the
+ * restore, different ones after this), so keys made in them alike (dockerd's engine key, a
+ * swarm node's key, ssh-keygen's) would be the same. The page's random bytes go into the
+ * pool, then the generator is reseeded from it at once (RNDRESEEDCRNG, `_IO('R', 7)`; perl is
+ * the one program in the guest that makes an ioctl; ~12 M guest instructions).
+ */
+function reseedLines(entropy: string): string[] {
+  if (!/^[A-Za-z0-9+/]+=*$/.test(entropy)) throw new Error('The random bytes for the guest are not base64.');
+  return [
+    `printf %s ${entropy} | base64 -d > /dev/urandom`,
+    `perl -e 'open(my $r, ">", "/dev/urandom") or die "$!\\n"; ioctl($r, 0x5207, 0) or die "RNDRESEEDCRNG: $!\\n"'`,
+  ];
+}
+
 const HOST_KEY_MARK = 'berth-host-key:';
 
 /** A file written whole from base64, so no content can break the command's quoting. */
@@ -55,6 +77,8 @@ function writeFile(path: string, text: string, mode = '644'): string {
 }
 
 export interface JoinPlan {
+  /** Random bytes from the page for the machine's random pool (newEntropy), fresh for every join. */
+  entropy: string;
   /** A fresh machine's new machine-id; none for a machine resumed from its own snapshot (it keeps its own). */
   machineId?: string;
   /**
@@ -83,15 +107,16 @@ const NEW_ENGINE_ID = ['rm -f /etc/docker/key.json', 'kill -HUP "$(cat /run/dock
 /**
  * Makes the restored machine this instance, in one guest request (each request costs the
  * machine ~5.5 M instructions before its command runs, and a machine just restored runs
- * them slowly): hostname, MAC and address on eth0 (the gateway stays v86's stack),
- * machine-id and Docker's engine ID, an ssh host key of its own with sshd running, the
- * playground's key, and its view of the LAN. Prints the host key's public line after HOST_KEY_MARK (readHostKey).
+ * them slowly): its random pool reseeded first, then hostname, MAC and address on eth0
+ * (the gateway stays v86's stack), machine-id and Docker's engine ID, an ssh host key of
+ * its own with sshd running, the playground's key, and its view of the LAN. Prints the host key's public line after HOST_KEY_MARK (readHostKey).
  */
 export function joinCommand(identity: InstanceIdentity, plan: JoinPlan): string {
   const hostKey = '/etc/ssh/ssh_host_ed25519_key';
   const lan = [...plan.neighbours.filter((m) => m.identity.number !== identity.number), { identity }].sort((a, b) => a.identity.number - b.identity.number);
   return [
     'set -e',
+    ...reseedLines(plan.entropy),
     `hostname ${identity.name}`,
     `echo ${identity.name} > /etc/hostname`,
     ...(plan.machineId ? [`echo ${plan.machineId} > /etc/machine-id`, ...NEW_ENGINE_ID] : []),

@@ -18,6 +18,7 @@ import {
   instanceIdentity,
   joinCommand,
   neighboursCommand,
+  newEntropy,
   newMachineId,
   nextInstanceNumber,
   readHostKey,
@@ -304,7 +305,13 @@ export class Playground {
     const newKeys = fresh
       ? { host: await newEd25519KeyPair(`root@${instance.name}`), playground: instance.primary ? await newEd25519KeyPair('root@playground') : undefined }
       : undefined;
-    const plan = { machineId: fresh ? newMachineId() : undefined, playgroundKey: instance.primary ? ('make' as const) : this.key!, neighbours, newKeys };
+    const plan = {
+      entropy: newEntropy(),
+      machineId: fresh ? newMachineId() : undefined,
+      playgroundKey: instance.primary ? ('make' as const) : this.key!,
+      neighbours,
+      newKeys,
+    };
     const joined = await timed('identity', () => this.run(instance, joinCommand(instance.identity, plan)));
     instance.hostKey = readHostKey(joined);
     if (instance.primary) {
