@@ -36,12 +36,20 @@ type Berth = {
   };
 };
 
-/** Each instance's swarm state, Docker's error and the end of dockerd's log: why a template stopped. */
+/**
+ * Each instance's swarm state, Docker's error, the end of dockerd's log and its last lines
+ * about raft and leadership from anywhere in the log (the agents' "does not have a leader"
+ * left out: they fill the end of the log once the leader is gone): why a template stopped.
+ */
 async function enginesReport(page: Page): Promise<string> {
   return page.evaluate(async () => {
     const report: string[] = [];
+    const leadership = "grep -iE 'raft|leader|elect|wedge|lock held' /var/log/docker.log | grep -v 'agent: session failed' | tail -n 10";
     for (const { name, session } of (window as unknown as Berth).berth.playground.instances) {
-      const { output } = await session.exec("docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.Error}}'; tail -n 15 /var/log/docker.log", 120_000);
+      const { output } = await session.exec(
+        `docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.Error}}'; tail -n 15 /var/log/docker.log; echo '(raft and leadership:)'; ${leadership}`,
+        120_000,
+      );
       report.push(`--- ${name}:\n${output.trim()}`);
     }
     return report.join('\n');

@@ -252,8 +252,8 @@ describe('a swarm of three managers', () => {
     throw new Error(`node1 did not list ${count} managers Ready with one leader in 8 minutes; its last listing:\n${result.output}\n${logs.join('\n')}`);
   }
 
-  // 15 minutes: a restore, a promotion and a join among three machines sharing two cores
-  // with another test file's machine.
+  // 20 minutes: the clean-up, a restore, a promotion and a join among three machines
+  // sharing two cores with another test file's machine, and two waits of up to 8 minutes.
   it(
     'promotes node2 and takes node3 as a manager',
     async () => {

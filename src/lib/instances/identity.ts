@@ -1,8 +1,9 @@
 /**
  * Who each instance of a playground is on its LAN, and the guest commands that make it so.
  * Every instance restores from the same shipped state, so each starts as the same machine
- * (hostname, MAC, address, machine-id, engine ID, random pool); these commands give it its own before the learner
- * sees its prompt, and give all of them one ssh key so they log in to each other.
+ * (hostname, MAC, address, machine-id, engine ID, random pool); these commands give it its
+ * own before the learner sees its prompt, and give all of them one ssh key so they log in
+ * to each other.
  * Pure: the page runs the commands (playground.svelte.ts), the guest tests run them too.
  */
 import { base64ToBytes, bytesToBase64 } from '../base64';
@@ -98,9 +99,9 @@ export interface JoinPlan {
 
 /**
  * A new machine's own Docker engine ID (`docker info`'s ID): dockerd, reloaded with its key
- * file gone, makes a new key and takes its ID (vm-images/docker/patches/engine-id-on-reload.patch),
- * with no restart. The reload runs while the learner is shown the prompt; without a running
- * dockerd the next start makes the key.
+ * file gone, makes a new key and takes its ID with no restart
+ * (vm-images/docker/patches/engine-id-on-reload.patch). The reload runs while the learner
+ * is shown the prompt; without a running dockerd the next start makes the key.
  */
 const NEW_ENGINE_ID = ['rm -f /etc/docker/key.json', 'kill -HUP "$(cat /run/dockerd.pid)" 2>/dev/null || true'];
 
@@ -109,7 +110,8 @@ const NEW_ENGINE_ID = ['rm -f /etc/docker/key.json', 'kill -HUP "$(cat /run/dock
  * machine ~5.5 M instructions before its command runs, and a machine just restored runs
  * them slowly): its random pool reseeded first, then hostname, MAC and address on eth0
  * (the gateway stays v86's stack), machine-id and Docker's engine ID, an ssh host key of
- * its own with sshd running, the playground's key, and its view of the LAN. Prints the host key's public line after HOST_KEY_MARK (readHostKey).
+ * its own with sshd running, the playground's key, and its view of the LAN. Prints the host
+ * key's public line after HOST_KEY_MARK (readHostKey).
  */
 export function joinCommand(identity: InstanceIdentity, plan: JoinPlan): string {
   const hostKey = '/etc/ssh/ssh_host_ed25519_key';
