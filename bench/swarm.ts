@@ -38,13 +38,15 @@ type Berth = {
 
 /**
  * Each instance's swarm state, Docker's error, the end of dockerd's log and its last lines
- * about raft and leadership from anywhere in the log (the agents' "does not have a leader"
- * left out: they fill the end of the log once the leader is gone): why a template stopped.
+ * about raft's elections and leadership from anywhere in the log (the end fills with the
+ * agents' "does not have a leader" once the leader is gone): why a template stopped.
  */
 async function enginesReport(page: Page): Promise<string> {
   return page.evaluate(async () => {
     const report: string[] = [];
-    const leadership = "grep -iE 'raft|leader|elect|wedge|lock held' /var/log/docker.log | grep -v 'agent: session failed' | tail -n 10";
+    // etcd raft's own lines (info level: only with --swarm-debug) and swarmkit's handover.
+    const leadership =
+      "grep -E 'became (candidate|leader|follower)|elected leader|lost leader|new election|transfer|lock held' /var/log/docker.log | tail -n 12";
     for (const { name, session } of (window as unknown as Berth).berth.playground.instances) {
       const { output } = await session.exec(
         `docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.Error}}'; tail -n 15 /var/log/docker.log; echo '(raft and leadership:)'; ${leadership}`,
@@ -61,18 +63,44 @@ const onNode1 = (page: Page, command: string) => page.evaluate((command) => (win
 /** What the service's tasks are doing, for a failure to say. */
 const SERVICE_TASKS = "docker service ps bench-web --no-trunc --format '{{.Name}} {{.Node}} {{.CurrentState}} {{.Error}}'";
 
-/** Runs a command on node1 through the agent until it exits 0 (polls every 2 s); seconds taken. */
+/**
+ * Runs a command on node1 through the agent until it exits 0 (polls every 2 s); seconds taken.
+ * A poll that does not answer within the agent's 2 minutes counts as a failed one, as a
+ * learner would type the command again: in run 8 one `docker service ps` hung while the
+ * managers had no leader, and that alone ended the service part.
+ */
 async function secondsUntil(page: Page, command: string, timeoutMs: number): Promise<number> {
   const started = Date.now();
   for (;;) {
-    if ((await onNode1(page, command)).exitCode === 0) return (Date.now() - started) / 1000;
+    const exitCode = await onNode1(page, command).then(
+      (result) => result.exitCode,
+      () => undefined,
+    );
+    if (exitCode === 0) return (Date.now() - started) / 1000;
     if (Date.now() - started > timeoutMs)
       throw new Error(`\`${command}\` did not succeed within ${timeoutMs / 1000} s; the tasks:\n${(await onNode1(page, SERVICE_TASKS)).output.trim()}`);
     await new Promise((resolve) => setTimeout(resolve, 2000));
   }
 }
 
-export async function measureSwarm(log: (line: string) => void, templateId = 'three-managers-two-workers'): Promise<SwarmFigures> {
+/**
+ * Turns on dockerd's debug log in every node (daemon.json's `debug`, which a reload takes):
+ * the guest's dockerd runs with `--log-level=warn`, and raft's elections are logged at info.
+ * A diagnostic (`--swarm-debug`): the log's writes are more work for the same machines.
+ */
+async function debugLogOnEveryNode(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    for (const { name, session } of (window as unknown as Berth).berth.playground.instances) {
+      const { exitCode, output } = await session.exec(
+        `grep -q '"debug"' /etc/docker/daemon.json || sed -i '1s/^{$/{\n  "debug": true,/' /etc/docker/daemon.json; kill -HUP "$(cat /run/dockerd.pid)"`,
+        120_000,
+      );
+      if (exitCode !== 0) throw new Error(`${name}: the debug log could not be turned on: ${output}`);
+    }
+  });
+}
+
+export async function measureSwarm(log: (line: string) => void, templateId = 'three-managers-two-workers', { debugLog = false } = {}): Promise<SwarmFigures> {
   const server = await startPreviewServer('dist');
   const browser = await chromium.launch({ ...chromiumLaunchOptions, headless: true });
   try {
@@ -96,6 +124,10 @@ export async function measureSwarm(log: (line: string) => void, templateId = 'th
     const nodes = milestones.filter((m) => m.step.endsWith('joined')).length + 1;
     const tabMiBAllNodes = rendererResidentMiB();
     log(`swarm: ${nodes} nodes Ready; renderers ${tabMiBAllNodes.toFixed(0)} MiB`);
+    if (debugLog) {
+      await debugLogOnEveryNode(page);
+      log('swarm: dockerd logs at debug level on every node (--swarm-debug)');
+    }
     // The service part's failure is a figure too: the template's are kept either way.
     let serviceToRunningSeconds: number | null = null;
     let meshAnswerSeconds: number | null = null;
