@@ -23,10 +23,9 @@
  *                            an idle machine's CPU in Chromium, builds of the page side by side (-idle.json)
  *   --only-pull              an image's first pull with its layers kept in Docker's store and without,
  *                            in one boot under Node (-pull.json)
- *   --only-swarm [--template ID] [--swarm-debug]
+ *   --only-swarm [--template ID]
  *                            a swarm template in Chromium: button to every node Ready, the tab's memory,
- *                            a service over all nodes (-swarm.json; default three-managers-two-workers);
- *                            --swarm-debug turns on dockerd's debug log before the service, a diagnostic
+ *                            a service over all nodes (-swarm.json; default three-managers-two-workers)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -129,7 +128,7 @@ if (process.argv.includes('--only-instances')) {
 // `--only-swarm`: a swarm template in the page, and a service over its nodes.
 if (process.argv.includes('--only-swarm')) {
   const at = process.argv.indexOf('--template');
-  const swarm = await measureSwarm(log, at > 0 ? process.argv[at + 1] : undefined, { debugLog: process.argv.includes('--swarm-debug') });
+  const swarm = await measureSwarm(log, at > 0 ? process.argv[at + 1] : undefined);
   for (const [k, v] of swarmRows(swarm)) console.log(`${k}: ${v}`);
   writeResults({ swarm });
   process.exit(0);

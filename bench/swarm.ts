@@ -44,7 +44,8 @@ type Berth = {
 async function enginesReport(page: Page): Promise<string> {
   return page.evaluate(async () => {
     const report: string[] = [];
-    // etcd raft's own lines (info level: only with --swarm-debug) and swarmkit's handover.
+    // etcd raft's own lines (info level: logged only if dockerd's level is raised) and
+    // swarmkit's handover (error level).
     const leadership =
       "grep -E 'became (candidate|leader|follower)|elected leader|lost leader|new election|transfer|lock held' /var/log/docker.log | tail -n 12";
     for (const { name, session } of (window as unknown as Berth).berth.playground.instances) {
@@ -83,24 +84,7 @@ async function secondsUntil(page: Page, command: string, timeoutMs: number): Pro
   }
 }
 
-/**
- * Turns on dockerd's debug log in every node (daemon.json's `debug`, which a reload takes):
- * the guest's dockerd runs with `--log-level=warn`, and raft's elections are logged at info.
- * A diagnostic (`--swarm-debug`): the log's writes are more work for the same machines.
- */
-async function debugLogOnEveryNode(page: Page): Promise<void> {
-  await page.evaluate(async () => {
-    for (const { name, session } of (window as unknown as Berth).berth.playground.instances) {
-      const { exitCode, output } = await session.exec(
-        `grep -q '"debug"' /etc/docker/daemon.json || sed -i '1s/^{$/{\n  "debug": true,/' /etc/docker/daemon.json; kill -HUP "$(cat /run/dockerd.pid)"`,
-        120_000,
-      );
-      if (exitCode !== 0) throw new Error(`${name}: the debug log could not be turned on: ${output}`);
-    }
-  });
-}
-
-export async function measureSwarm(log: (line: string) => void, templateId = 'three-managers-two-workers', { debugLog = false } = {}): Promise<SwarmFigures> {
+export async function measureSwarm(log: (line: string) => void, templateId = 'three-managers-two-workers'): Promise<SwarmFigures> {
   const server = await startPreviewServer('dist');
   const browser = await chromium.launch({ ...chromiumLaunchOptions, headless: true });
   try {
@@ -124,10 +108,6 @@ export async function measureSwarm(log: (line: string) => void, templateId = 'th
     const nodes = milestones.filter((m) => m.step.endsWith('joined')).length + 1;
     const tabMiBAllNodes = rendererResidentMiB();
     log(`swarm: ${nodes} nodes Ready; renderers ${tabMiBAllNodes.toFixed(0)} MiB`);
-    if (debugLog) {
-      await debugLogOnEveryNode(page);
-      log('swarm: dockerd logs at debug level on every node (--swarm-debug)');
-    }
     // The service part's failure is a figure too: the template's are kept either way.
     let serviceToRunningSeconds: number | null = null;
     let meshAnswerSeconds: number | null = null;
