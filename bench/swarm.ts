@@ -75,7 +75,10 @@ async function secondsUntil(page: Page, command: string, timeoutMs: number): Pro
   for (;;) {
     const exitCode = await onNode1(page, command).then(
       (result) => result.exitCode,
-      () => undefined,
+      (error: Error) => {
+        if (!/did not finish/.test(error.message)) throw error;
+        return undefined;
+      },
     );
     if (exitCode === 0) return (Date.now() - started) / 1000;
     if (Date.now() - started > timeoutMs)

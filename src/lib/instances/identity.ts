@@ -49,8 +49,8 @@ export function newMachineId(random: (bytes: Uint8Array) => Uint8Array = (b) => 
 }
 
 /** 64 random bytes (base64) for a machine's kernel random pool: see reseedLines. */
-export function newEntropy(random: (bytes: Uint8Array) => Uint8Array = (b) => crypto.getRandomValues(b)): string {
-  return bytesToBase64(random(new Uint8Array(64)));
+export function newEntropy(): string {
+  return bytesToBase64(crypto.getRandomValues(new Uint8Array(64)));
 }
 
 /**
