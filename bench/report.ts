@@ -42,7 +42,7 @@ interface SoakResult {
   cycles: number;
   snapshotsSaved: number;
   failures: unknown[];
-  samples: { minute: number; tabResidentMiB: number; guestAvailableMiB: number; guestDiskUsedMiB: number }[];
+  samples: { minute: number; tabResidentMiB: number; guestAvailableMiB: number; guestDiskUsedMiB: number; diskWrittenMiB?: number }[];
   commandTimes: { command: string; firstMedian: number; lastMedian: number; ratio: number }[];
 }
 
@@ -193,6 +193,10 @@ export function soakTable({ file, result }: { file: string; result: SoakResult }
         row("the tab's resident memory", (sample) => sample.tabResidentMiB),
         row("the guest's available memory", (sample) => sample.guestAvailableMiB),
         row("the guest's disk used", (sample) => sample.guestDiskUsedMiB),
+        // Sampled since 2026-12-07.
+        ...(result.samples.every((sample) => sample.diskWrittenMiB !== undefined)
+          ? [row('disk blocks written since the shipped state (held by the tab)', (sample) => sample.diskWrittenMiB!)]
+          : []),
         ...result.commandTimes.map((c) => [`\`${c.command}\` (seconds)`, c.firstMedian.toFixed(1), c.lastMedian.toFixed(1), `× ${c.ratio.toFixed(2)}`]),
       ],
     )

@@ -14,6 +14,8 @@
  *   --only-soak [--minutes N] an hour (or N minutes) of typed commands in Chromium (-soak.json)
  *   --only-jit [--jit-variants 'a=1;b=2'] [--engines chromium,firefox]
  *                            v86's JIT settings side by side in the page (-jit.json)
+ *   --only-speed [--engines chromium,firefox]
+ *                            issue #20's goals in the page, each engine in one page (-speed.json)
  *   --only-builds --vm-dirs A,B [--rounds N]
  *                            two guest builds side by side under Node (-builds.json)
  *   --only-instances [--dist-dirs A,B]
@@ -36,6 +38,7 @@ import { measureColdBoot, type ColdBootFigures } from './busy-boot';
 import { measureEngines, type EngineFigures } from './engines';
 import { measureBuilds } from './builds';
 import { measureJit } from './jit';
+import { measureSpeed, speedRows } from './speed';
 import { instanceRows, measureInstances } from './instances';
 import { idleRows, measureIdle } from './idle';
 import { measureSwarm, swarmRows } from './swarm';
@@ -98,6 +101,14 @@ if (process.argv.includes('--only-jit')) {
   const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
   const jit = await measureJit(log, flag('--jit-variants')?.split(';'), flag('--engines')?.split(',') as EngineName[] | undefined);
   writeResults({ jit: { variants: jit } });
+  process.exit(0);
+}
+// `--only-speed`: #20's goals (start, first runs, efficiency, instructions) in one run.
+if (process.argv.includes('--only-speed')) {
+  const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+  const speed = await measureSpeed(log, flag('--engines')?.split(',') as EngineName[] | undefined);
+  for (const [k, v] of speedRows(speed)) console.log(`${k}: ${v}`);
+  writeResults({ speed: { engines: speed } });
   process.exit(0);
 }
 // `--only-builds`: guest builds side by side, to keep or drop a change to the guest.

@@ -17,6 +17,8 @@ export interface SoakSample {
   tabResidentMiB: number;
   guestAvailableMiB: number;
   guestDiskUsedMiB: number;
+  /** The guest disk's blocks written since the shipped state, which the tab holds in memory. */
+  diskWrittenMiB: number;
   /** Seconds of each command finished since the last sample. */
   commands: Record<string, number[]>;
 }
@@ -87,16 +89,20 @@ export async function measureSoak(log: (line: string) => void, minutes: number):
       try {
         const guest = await exec(`awk '/MemAvailable/ {print int($2/1024)}' /proc/meminfo; df -m --output=used / | tail -1`);
         const [available, used] = guest.output.trim().split('\n').map(Number);
+        const disk = await page!.evaluate<{ writtenBytes: number } | undefined>('window.berth.session.diskFigures()');
         samples.push({
           minute: Number(elapsedMinutes().toFixed(1)),
           tabResidentMiB: tabResidentMiB(),
           guestAvailableMiB: available,
           guestDiskUsedMiB: used,
+          diskWrittenMiB: (disk?.writtenBytes ?? 0) / 2 ** 20,
           commands: pending,
         });
         pending = {};
         const last = samples[samples.length - 1];
-        log(`soak: minute ${last.minute}: tab ${last.tabResidentMiB.toFixed(0)} MiB, guest available ${available} MiB, disk used ${used} MiB`);
+        log(
+          `soak: minute ${last.minute}: tab ${last.tabResidentMiB.toFixed(0)} MiB, guest available ${available} MiB, disk used ${used} MiB, disk written ${last.diskWrittenMiB.toFixed(0)} MiB`,
+        );
       } catch (error) {
         failures.push(`minute ${elapsedMinutes().toFixed(1)}: sample: ${(error as Error).message}`);
       } finally {
@@ -121,6 +127,10 @@ export async function measureSoak(log: (line: string) => void, minutes: number):
             if (!(await page.isVisible('preview'))) await page.click('preview-toggle');
             await waitUntil(() => page!.isVisible('preview-port-8300'), 2 * 60_000, 'port 8300 in the preview');
             await page.click('preview-port-8300');
+            // A new document every time: the frame may still show the last cycle's nginx,
+            // which made this figure 0.5 s or 20 s by chance (the 2026-12-02 soak).
+            await page.fill('preview-address', `localhost:8300/?cycle=${cycles}`);
+            await page.type('[data-testid="preview-address"]', '\n');
             await waitUntil(async () => (await page!.frameText('preview-frame')).includes('Welcome to nginx'), 2 * 60_000, 'nginx in the preview', 500);
           } catch (error) {
             failures.push(`minute ${elapsedMinutes().toFixed(1)}: preview: ${(error as Error).message}`);

@@ -25,6 +25,7 @@ import type { PreviewReply } from './preview/protocol';
 import { PromptWatcher } from './lessons/prompt';
 import { DiskFullWatcher, diskFullNotice, outOfMemoryNotice, type MachineNotice } from './machine-notices';
 import { OfflineHints } from './offline-hints';
+import { warmJit } from './jit-warmup';
 
 export type { GuestPort };
 
@@ -38,6 +39,8 @@ export class VmSession {
   bootError = $state<string | null>(null);
   fault = $state.raw<GuestFault | null>(null);
   bootResult = $state.raw<BootResult | null>(null);
+  /** When the last start began, in ms of the page's clock (from its navigation): the bench reads it. */
+  startedAt = 0;
   /** Ports the preview can reach and the one to open, kept current by a watch in the guest. */
   readonly portWatch = new PortWatch({
     exec: (command, timeoutMs) => this.exec(command, timeoutMs),
@@ -95,13 +98,19 @@ export class VmSession {
     private readonly serviceWorkerUrl?: string,
     /** v86's JIT settings instead of Berth's (the page's `?jit=`, for benchmarks). */
     private readonly jit?: JitSettings,
+    /** Whether each start warms v86's JIT until the learner types (jit-warmup.ts): node1's machine. */
+    private readonly warmsJit = false,
   ) {}
+
+  /** Guest commands the last start's JIT warm-up ran, once it ended (for the bench). */
+  warmupCommandsRun: number | null = null;
 
   /**
    * Boots a fresh worker from the saved state (or cold), resuming `snapshot` over it if given;
    * a snapshot that cannot be resumed leaves a fresh machine and says why in bootResult.
    */
   async start(from: 'state' | 'cold' = 'state', snapshot?: Uint8Array): Promise<void> {
+    this.startedAt = performance.now();
     this.startServiceWorker();
     this.stopWorker();
     this.starts++;
@@ -139,6 +148,7 @@ export class VmSession {
         this.status = 'ready';
         this.portWatch.start();
         this.onReady?.();
+        if (this.warmsJit) void this.warmJit();
       }
     } catch (error) {
       // A fault reported while booting already says more than the rejected boot call.
@@ -157,6 +167,17 @@ export class VmSession {
     return () => {
       if (this.consoleListeners.get(port) === listener) this.consoleListeners.delete(port);
     };
+  }
+
+  private async warmJit(): Promise<void> {
+    const start = this.starts;
+    this.warmupCommandsRun = null;
+    const ran = await warmJit({
+      exec: (command, timeoutMs) => this.exec(command, timeoutMs),
+      lastInputAt: () => this.lastInputAt,
+      running: () => this.starts === start && this.status === 'ready',
+    });
+    if (this.starts === start) this.warmupCommandsRun = ran;
   }
 
   /** `typed` is false for the page's own keys (a prompt redraw), which are not the learner's activity. */
@@ -220,6 +241,19 @@ export class VmSession {
 
   instructions(): Promise<number> {
     return this.api?.instructions() ?? Promise.resolve(0);
+  }
+
+  /**
+   * A start's floor, for the bench: seconds for a VM worker of its own to read and unpack
+   * the shipped state as a boot does, with no emulator beside it.
+   */
+  async stateReadSeconds(): Promise<number> {
+    const worker = new Worker(new URL('./vm/vm.worker.ts', import.meta.url), { type: 'module' });
+    try {
+      return await wrap<VmWorkerApi>(worker).readStateAlone(new URL(this.manifestUrl, document.baseURI).href);
+    } finally {
+      worker.terminate();
+    }
   }
 
   jitFigures(): Promise<JitFigures | undefined> {

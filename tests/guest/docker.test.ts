@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Guest } from '../../src/lib/vm/guest';
 import { bootLocalGuest } from '../../src/lib/vm/node/boot';
+import { warmJit } from '../../src/lib/jit-warmup';
 
 let guest: Guest;
 
@@ -50,6 +51,19 @@ describe('the guest', () => {
     expect(output).toMatch(/^Server:\n\s+Version:\s+1\.\d+/m);
     // dockerd keeps its containers in containerd's "moby" namespace.
     expect(output).toMatch(/^moby$/m);
+  });
+
+  it('warms the JIT with a container Docker does not see: nothing in docker ps -a, events or images (jit-warmup.ts)', async () => {
+    const since = (await run('date +%s')).output.trim();
+    const imagesBefore = (await run('docker images -q --no-trunc | sort')).output;
+    const containersBefore = (await run('docker ps -a -q --no-trunc | sort')).output;
+    const ran = await warmJit({ exec: (command, timeoutMs) => guest.exec(command, { timeoutMs }), lastInputAt: () => 0, running: () => true }, 1);
+    // The layer's path, the API calls, the container: all ran and succeeded.
+    expect(ran).toBe(3);
+    expect((await run(`ctr -n berth-warm containers ls -q | wc -l; ctr -n berth-warm tasks ls -q | wc -l`)).output.split('\n').slice(0, 2)).toEqual(['0', '0']);
+    expect((await run('docker ps -a -q --no-trunc | sort')).output).toBe(containersBefore);
+    expect((await run(`docker events --since ${since} --until "$(date +%s)"`)).output.trim()).toBe('');
+    expect((await run('docker images -q --no-trunc | sort')).output).toBe(imagesBefore);
   });
 
   it('has Docker on overlay2 with cgroup v2', async () => {

@@ -13,6 +13,15 @@ export interface GuestAssets {
   wasmPath: string;
 }
 
+/** Seconds from the start of Guest.boot to each of its steps (see Guest.bootPhases). */
+export interface BootPhases {
+  filesRead?: number;
+  emulatorLoaded?: number;
+  stateRead?: number;
+  restored?: number;
+  running?: number;
+}
+
 export type BootStep = 'downloading' | 'starting' | 'restoring' | 'booting' | 'setting-clock' | 'waiting-for-docker' | 'ready';
 
 export interface BootProgress {

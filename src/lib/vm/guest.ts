@@ -27,7 +27,7 @@ import { parseOomKill } from '../machine-notices';
 import { splitV86State, type StateParts } from '../machine-state/v86-state';
 import type { VmManifest } from './manifest';
 import type { TcpStream } from '../preview/http-client';
-import type { BootOptions, GuestAssets, GuestEvents, GuestFault, JitSettings, SnapshotFigures } from './guest-types';
+import type { BootOptions, BootPhases, GuestAssets, GuestEvents, GuestFault, JitSettings, SnapshotFigures } from './guest-types';
 
 export type * from './guest-types';
 export type { ExecResult } from './agent-channel';
@@ -55,6 +55,11 @@ export class Guest {
   snapshotError: Error | undefined;
   /** Seconds spent unpacking and restoring the snapshot given to boot. */
   snapshotResumeSeconds = 0;
+  /**
+   * Seconds from the start of `boot` to each of its steps: the small files read, the
+   * emulator loaded, the state read and unpacked (beside the emulator), restored, running.
+   */
+  readonly bootPhases: BootPhases = {};
   /** Answers the guest's apt from the build's offline Debian mirror (absent in builds without one). */
   debianMirror: DebianMirror | undefined;
 
@@ -106,6 +111,9 @@ export class Guest {
    */
   static async boot(manifest: VmManifest, assets: GuestAssets, options: BootOptions): Promise<Guest> {
     const report = options.onProgress ?? (() => {});
+    const bootStarted = performance.now();
+    const phases: BootPhases = {};
+    const mark = (phase: keyof BootPhases) => (phases[phase] = (performance.now() - bootStarted) / 1000);
     const files = manifest.files;
     const fromState = options.from === 'state';
     const total = [files.bios, files.vgaBios, files.kernel, files.initrd, ...(fromState ? [files.state] : [])].reduce((sum, f) => sum + f.size, 0);
@@ -123,10 +131,15 @@ export class Guest {
       : assets.readState
         ? assets.readState(files.state, stateProgress)
         : readState(files.state, (onBytes, progress) => assets.stream(files.state.path, onBytes, progress), stateProgress);
-    state?.catch(() => {});
+    // When the state alone was ready (the emulator loads beside it).
+    state?.then(
+      () => mark('stateRead'),
+      () => {},
+    );
     const [bios, vgaBios, kernel, initrd] = await Promise.all(
       [files.bios, files.vgaBios, files.kernel, files.initrd].map((file) => assets.read(file.path, onProgress(file.path))),
     );
+    mark('filesRead');
 
     // The disk's fault callback (made first) reaches the guest made from it below.
     // eslint-disable-next-line prefer-const
@@ -166,6 +179,7 @@ export class Guest {
     guest = new Guest(manifest, v86Options, disk);
     if (!state) report({ step: 'starting' });
     await guest.waitForEmulatorLoaded(options.jit);
+    mark('emulatorLoaded');
     if (manifest.aptMirror && settings.network) {
       const mirror = (guest.debianMirror = new DebianMirror(manifest.aptMirror, (path) => assets.read(path)));
       internals.interceptHttp(guest.emulator, (url, init) => (DebianMirror.route(url) === null ? null : mirror.answer(url, init?.method)));
@@ -190,7 +204,9 @@ export class Guest {
       } else {
         await guest.restoreState(raw, { run: false });
       }
+      mark('restored');
       await guest.emulator.run();
+      mark('running');
       // Neither waits in front of the prompt: the index is only needed by a snapshot, and
       // the clock is set by the first agent request (0.5–1 s of a cold JIT), which any later
       // request waits for. A person's first keystrokes come later than that.
@@ -212,6 +228,7 @@ export class Guest {
       await guest.syncClock(60_000);
     }
     report({ step: 'ready' });
+    Object.assign(guest.bootPhases, phases);
     return guest;
   }
 

@@ -7,6 +7,7 @@ import { bodyTransferList, readWholeBody, streamsTransfer, type PreviewReply } f
 import { httpAssets, fetchManifest } from './browser-assets';
 import type { ChunkedDisk } from './chunked-disk';
 import { Guest } from './guest';
+import { releaseBuffer } from './host-memory';
 import type { BootRequest, BootResult, DiskFigures, JitFigures, LanAddress, VmEvent, VmEvents, VmWorkerApi } from './worker-api';
 
 const FLUSH_INTERVAL_MS = 8;
@@ -28,6 +29,7 @@ class VmWorker implements VmWorkerApi {
     const started = performance.now();
     const assets = httpAssets(request.manifestUrl, request.wasmUrl);
     const manifest = await fetchManifest(request.manifestUrl);
+    const manifestSeconds = (performance.now() - started) / 1000;
     const guest = await Guest.boot(manifest, assets, {
       from: request.from,
       snapshot: request.snapshot,
@@ -49,6 +51,10 @@ class VmWorker implements VmWorkerApi {
       resumed: request.snapshot !== undefined && !guest.snapshotError,
       resumeSeconds: guest.snapshotResumeSeconds,
       snapshotError: guest.snapshotError?.message,
+      phases: {
+        manifestRead: manifestSeconds,
+        ...Object.fromEntries(Object.entries(guest.bootPhases).map(([phase, seconds]) => [phase, seconds + manifestSeconds])),
+      },
     };
   }
 
@@ -105,6 +111,16 @@ class VmWorker implements VmWorkerApi {
   aptMirrorFigures() {
     const served = this.guest?.debianMirror?.served;
     return served ? { ...served } : null;
+  }
+
+  async readStateAlone(manifestUrl: string): Promise<number> {
+    if (this.guest) throw new Error('This worker runs a guest; measure the state alone in a worker of its own.');
+    const started = performance.now();
+    const manifest = await fetchManifest(manifestUrl);
+    const raw = await httpAssets(manifestUrl, '').readState!(manifest.files.state, () => {});
+    const seconds = (performance.now() - started) / 1000;
+    releaseBuffer(raw);
+    return seconds;
   }
 
   reportError(error: unknown): void {

@@ -2,12 +2,12 @@
  * The page ↔ VM worker boundary: one interface the worker implements and exposes with
  * comlink, and one event map for everything the VM reports. Nothing else crosses.
  */
-import type { BootProgress, GuestFault, JitSettings, SnapshotFigures } from './guest-types';
+import type { BootPhases, BootProgress, GuestFault, JitSettings, SnapshotFigures } from './guest-types';
 import type { ExecResult } from './agent-channel';
 import type { JitFigures } from './v86-internals';
 import type { LanAddress } from './lan-link';
 
-export type { BootProgress, ExecResult, GuestFault, ImageEntry, JitFigures, JitSettings, LanAddress, SnapshotFigures };
+export type { BootPhases, BootProgress, ExecResult, GuestFault, ImageEntry, JitFigures, JitSettings, LanAddress, SnapshotFigures };
 import type { ImageEntry } from './manifest';
 import type { HttpRequest } from '../preview/http-client';
 import type { PreviewReply } from '../preview/protocol';
@@ -50,6 +50,8 @@ export interface BootResult {
   resumeSeconds: number;
   /** Why the snapshot given could not be resumed (the machine started fresh instead). */
   snapshotError?: string;
+  /** Seconds from the worker's boot call to each step of Guest.boot (which starts after the manifest). */
+  phases: BootPhases & { manifestRead: number };
 }
 
 export interface VmWorkerApi {
@@ -83,6 +85,11 @@ export interface VmWorkerApi {
   diskFigures(): DiskFigures;
   /** What the offline Debian mirror has handed the guest's apt so far; null without a mirror. */
   aptMirrorFigures(): { files: number; bytes: number } | null;
+  /**
+   * Reads and unpacks the shipped state as a boot does, then drops it: a start's floor with
+   * no emulator (for benchmarks; only in a worker that runs no guest). Resolves with seconds.
+   */
+  readStateAlone(manifestUrl: string): Promise<number>;
 }
 
 export interface DiskFigures {
