@@ -42,7 +42,7 @@ interface SoakResult {
   cycles: number;
   snapshotsSaved: number;
   failures: unknown[];
-  samples: { minute: number; tabResidentMiB: number; guestAvailableMiB: number; guestDiskUsedMiB: number; diskWrittenMiB?: number }[];
+  samples: { minute: number; tabResidentMiB: number; guestAvailableMiB: number; guestDiskUsedMiB: number; guestFreeMiB?: number; diskWrittenMiB?: number }[];
   commandTimes: { command: string; firstMedian: number; lastMedian: number; ratio: number }[];
 }
 
@@ -194,6 +194,7 @@ export function soakTable({ file, result }: { file: string; result: SoakResult }
         row("the guest's available memory", (sample) => sample.guestAvailableMiB),
         row("the guest's disk used", (sample) => sample.guestDiskUsedMiB),
         // Sampled since 2026-12-07.
+        ...(result.samples.every((sample) => sample.guestFreeMiB !== undefined) ? [row("the guest's free memory", (sample) => sample.guestFreeMiB!)] : []),
         ...(result.samples.every((sample) => sample.diskWrittenMiB !== undefined)
           ? [row('disk blocks written since the shipped state (held by the tab)', (sample) => sample.diskWrittenMiB!)]
           : []),

@@ -14,7 +14,7 @@
  *   --only-soak [--minutes N] an hour (or N minutes) of typed commands in Chromium (-soak.json)
  *   --only-jit [--jit-variants 'a=1;b=2'] [--engines chromium,firefox]
  *                            v86's JIT settings side by side in the page (-jit.json)
- *   --only-speed [--engines chromium,firefox]
+ *   --only-speed [--engines chromium,firefox] [--queries 'warmup=0;']
  *                            issue #20's goals in the page, each engine in one page (-speed.json)
  *   --only-builds --vm-dirs A,B [--rounds N]
  *                            two guest builds side by side under Node (-builds.json)
@@ -106,7 +106,7 @@ if (process.argv.includes('--only-jit')) {
 // `--only-speed`: #20's goals (start, first runs, efficiency, instructions) in one run.
 if (process.argv.includes('--only-speed')) {
   const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
-  const speed = await measureSpeed(log, flag('--engines')?.split(',') as EngineName[] | undefined);
+  const speed = await measureSpeed(log, flag('--engines')?.split(',') as EngineName[] | undefined, flag('--queries')?.split(';'));
   for (const [k, v] of speedRows(speed)) console.log(`${k}: ${v}`);
   writeResults({ speed: { engines: speed } });
   process.exit(0);

@@ -16,6 +16,12 @@ export interface SoakSample {
   minute: number;
   tabResidentMiB: number;
   guestAvailableMiB: number;
+  /**
+   * The guest's free memory (what neither a program nor its page cache holds). A guest page
+   * the host never gave out costs the tab nothing until the guest first uses it; after that
+   * it stays in the tab, so a page cache filling the guest's memory grows the tab.
+   */
+  guestFreeMiB: number;
   guestDiskUsedMiB: number;
   /** The guest disk's blocks written since the shipped state, which the tab holds in memory. */
   diskWrittenMiB: number;
@@ -87,13 +93,15 @@ export async function measureSoak(log: (line: string) => void, minutes: number):
       if (sampling) return;
       sampling = true;
       try {
-        const guest = await exec(`awk '/MemAvailable/ {print int($2/1024)}' /proc/meminfo; df -m --output=used / | tail -1`);
-        const [available, used] = guest.output.trim().split('\n').map(Number);
+        const guest = await exec(`awk '/MemAvailable|MemFree/ {print int($2/1024)}' /proc/meminfo; df -m --output=used / | tail -1`);
+        // /proc/meminfo lists MemFree before MemAvailable.
+        const [free, available, used] = guest.output.trim().split('\n').map(Number);
         const disk = await page!.evaluate<{ writtenBytes: number } | undefined>('window.berth.session.diskFigures()');
         samples.push({
           minute: Number(elapsedMinutes().toFixed(1)),
           tabResidentMiB: tabResidentMiB(),
           guestAvailableMiB: available,
+          guestFreeMiB: free,
           guestDiskUsedMiB: used,
           diskWrittenMiB: (disk?.writtenBytes ?? 0) / 2 ** 20,
           commands: pending,
@@ -101,7 +109,7 @@ export async function measureSoak(log: (line: string) => void, minutes: number):
         pending = {};
         const last = samples[samples.length - 1];
         log(
-          `soak: minute ${last.minute}: tab ${last.tabResidentMiB.toFixed(0)} MiB, guest available ${available} MiB, disk used ${used} MiB, disk written ${last.diskWrittenMiB.toFixed(0)} MiB`,
+          `soak: minute ${last.minute}: tab ${last.tabResidentMiB.toFixed(0)} MiB, guest available ${available} MiB (free ${free}), disk used ${used} MiB, disk written ${last.diskWrittenMiB.toFixed(0)} MiB`,
         );
       } catch (error) {
         failures.push(`minute ${elapsedMinutes().toFixed(1)}: sample: ${(error as Error).message}`);

@@ -1,11 +1,12 @@
 /**
  * Issue #20's goals in one run (`npm run bench -- --only-speed`): Chromium and Firefox ESR
- * with their defaults, a fresh profile each, two pages each: without the JIT warm-up
- * (`?warmup=0`), then with it (the page's default). In each page:
+ * with their defaults, a fresh profile each, a page for each of `--queries` ('warmup=0;'
+ * by default: without the JIT warm-up, then Berth's defaults). In each page:
  *
  * - a warm reload to the prompt, and beside it the start's floor: a VM worker of its own
  *   reading the shipped state from the browser's cache and unpacking it, with no emulator
- *   (three rounds, alternating), and where each reload's seconds went;
+ *   (three rounds, alternating, in the page without the warm-up), and where each reload's
+ *   seconds went;
  * - 20 s at the prompt (a learner reading the lesson), an empty keystroke (which ends the
  *   page's JIT warm-up, as the learner's first key does), then `docker run --rm debian true`
  *   six times: the first ÷ the warm median, and the warm runs' M instructions a second ÷ the
@@ -21,8 +22,8 @@ import { execInPage, openReadyPage, withPreviewServer, type PageRun } from './en
 export interface SpeedFigures {
   engine: EngineName;
   label: string;
-  /** Whether the page warmed v86's JIT while it sat at the prompt (jit-warmup.ts), and the guest commands that warm-up ran before the keystroke stopped it. */
-  warmup: boolean;
+  /** The page's query ('warmup=0': no JIT warm-up; '': Berth's defaults), and the guest commands its warm-up ran before the keystroke stopped it. */
+  query: string;
   warmupCommandsRun: number | null;
   navigationToPromptSeconds: number;
   /** Warm reloads to a usable prompt, and the floor measured beside each (the page without the warm-up only). */
@@ -53,6 +54,7 @@ export interface SpeedFigures {
 const READING_SECONDS = 20;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const reading = () => new Promise((resolve) => setTimeout(resolve, READING_SECONDS * 1000));
+const settling = () => new Promise((resolve) => setTimeout(resolve, 10_000));
 
 async function reloadToReady(page: EnginePage): Promise<number> {
   const started = Date.now();
@@ -67,16 +69,19 @@ async function repeat(page: EnginePage, command: string, times: number): Promise
   return runs;
 }
 
-async function measureEngine(engine: EngineName, url: string, warmup: boolean, log: (line: string) => void): Promise<SpeedFigures> {
+async function measureEngine(engine: EngineName, url: string, query: string, log: (line: string) => void): Promise<SpeedFigures> {
   const page = await openEngine(engine, { width: 1280, height: 800 });
-  const label = `${ENGINE_LABELS[engine]}${warmup ? ', warm-up' : ', no warm-up'}`;
+  const label = `${ENGINE_LABELS[engine]}, ${query ? `?${query}` : "Berth's defaults"}`;
+  const warmup = !/(^|&)warmup=0(&|$)/.test(query);
   try {
-    const navigationToPromptSeconds = await openReadyPage(page, warmup ? url : `${url}?warmup=0`);
+    const navigationToPromptSeconds = await openReadyPage(page, query ? `${url}?${query}` : url);
     const reloadSeconds: number[] = [];
     const stateReadSeconds: number[] = [];
     const reloadPhases: SpeedFigures['reloadPhases'] = [];
-    // Reloads only where no warm-up runs beside the floor measured after them.
+    // Reloads only where no warm-up runs beside the floor measured after them, and each
+    // floor once the machine has settled (its first seconds index the state and set the clock).
     for (let round = 0; round < (warmup ? 0 : 3); round++) {
+      await settling();
       stateReadSeconds.push(await page.evaluate<number>('window.berth.session.stateReadSeconds()'));
       reloadSeconds.push(await reloadToReady(page));
       reloadPhases.push(
@@ -124,13 +129,13 @@ async function measureEngine(engine: EngineName, url: string, warmup: boolean, l
     return {
       engine,
       label,
-      warmup,
+      query,
       warmupCommandsRun: await page.evaluate<number | null>('window.berth.session.warmupCommandsRun'),
       navigationToPromptSeconds,
       reloadSeconds,
       stateReadSeconds,
       reloadPhases,
-      reloadToFloor: warmup ? NaN : median(reloadSeconds) / median(stateReadSeconds),
+      reloadToFloor: !reloadSeconds.length ? NaN : median(reloadSeconds) / median(stateReadSeconds),
       dockerRun,
       firstRunToWarm: dockerRun[0].seconds / median(warmRuns.map((r) => r.seconds)),
       shellLoopMips,
@@ -147,13 +152,17 @@ async function measureEngine(engine: EngineName, url: string, warmup: boolean, l
   }
 }
 
-export async function measureSpeed(log: (line: string) => void, engines: EngineName[] = ['chromium', 'firefox']): Promise<SpeedFigures[]> {
+export async function measureSpeed(
+  log: (line: string) => void,
+  engines: EngineName[] = ['chromium', 'firefox'],
+  queries: string[] = ['warmup=0', ''],
+): Promise<SpeedFigures[]> {
   return withPreviewServer(async (url) => {
     const figures: SpeedFigures[] = [];
     for (const engine of engines) {
       const skipped = engineAvailable(engine);
       if (skipped) log(`speed: ${ENGINE_LABELS[engine]} skipped: ${skipped}`);
-      else for (const warmup of [false, true]) figures.push(await measureEngine(engine, url, warmup, log));
+      else for (const query of queries) figures.push(await measureEngine(engine, url, query, log));
     }
     return figures;
   });
@@ -167,7 +176,7 @@ export function speedRows(figures: SpeedFigures[]): [string, string][] {
     [
       'warm reload ÷ state read alone (≤ 1.3)',
       figures
-        .filter((s) => !s.warmup)
+        .filter((s) => s.reloadSeconds.length)
         .map((s) => `${s.label} ${s.reloadToFloor.toFixed(2)} (${median(s.reloadSeconds).toFixed(2)} / ${median(s.stateReadSeconds).toFixed(2)} s)`)
         .join('; '),
     ],

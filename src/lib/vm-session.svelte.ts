@@ -98,8 +98,8 @@ export class VmSession {
     private readonly serviceWorkerUrl?: string,
     /** v86's JIT settings instead of Berth's (the page's `?jit=`, for benchmarks). */
     private readonly jit?: JitSettings,
-    /** Whether each start warms v86's JIT until the learner types (jit-warmup.ts): node1's machine. */
-    private readonly warmsJit = false,
+    /** Rounds of warming v86's JIT after each start, until the learner types (jit-warmup.ts): node1's machine; 0 for none. */
+    private readonly warmupRounds = 0,
   ) {}
 
   /** Guest commands the last start's JIT warm-up ran, once it ended (for the bench). */
@@ -148,7 +148,7 @@ export class VmSession {
         this.status = 'ready';
         this.portWatch.start();
         this.onReady?.();
-        if (this.warmsJit) void this.warmJit();
+        if (this.warmupRounds > 0) void this.warmJit();
       }
     } catch (error) {
       // A fault reported while booting already says more than the rejected boot call.
@@ -172,11 +172,14 @@ export class VmSession {
   private async warmJit(): Promise<void> {
     const start = this.starts;
     this.warmupCommandsRun = null;
-    const ran = await warmJit({
-      exec: (command, timeoutMs) => this.exec(command, timeoutMs),
-      lastInputAt: () => this.lastInputAt,
-      running: () => this.starts === start && this.status === 'ready',
-    });
+    const ran = await warmJit(
+      {
+        exec: (command, timeoutMs) => this.exec(command, timeoutMs),
+        lastInputAt: () => this.lastInputAt,
+        running: () => this.starts === start && this.status === 'ready',
+      },
+      this.warmupRounds,
+    );
     if (this.starts === start) this.warmupCommandsRun = ran;
   }
 
