@@ -38,7 +38,7 @@ describe('warmJit', () => {
     expect(ran).toHaveLength(2);
   });
 
-  it('runs nothing if the learner typed before it began to matter, or the machine stopped', async () => {
+  it('stops when its machine stops or starts again', async () => {
     const { m, ran, state } = machine((commands) => {
       if (commands.length === 1) state.running = false;
     });

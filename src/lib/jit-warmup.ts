@@ -1,8 +1,8 @@
 /**
  * Warms v86's JIT while the learner reads, before their first command. v86 starts every
  * page of guest code interpreted after a load or restore and compiles a page only once it
- * has run 200,000 instructions there, so the first `docker run` after a start ran at about
- * half the speed of the next ones (docs/performance.md, "Speed II").
+ * has run 200,000 instructions there, so the first `docker run` after a start took nearly
+ * twice as long as the next ones (docs/performance.md, "Issue #20's goals in one run").
  *
  * What runs is invisible to Docker: the CLI asking dockerd (`docker version`, `info`, `ps`,
  * `images`: nothing in `docker events`), and a container run by containerd's own client in a

@@ -104,6 +104,7 @@ export class VmSession {
 
   /** Guest commands the last start's JIT warm-up ran, once it ended (for the bench). */
   warmupCommandsRun: number | null = null;
+  private warmupStopped = false;
 
   /**
    * Boots a fresh worker from the saved state (or cold), resuming `snapshot` over it if given;
@@ -169,14 +170,20 @@ export class VmSession {
     };
   }
 
+  /** Ends the JIT warm-up before its next command: the learner started something else (an instance). */
+  stopJitWarmup(): void {
+    this.warmupStopped = true;
+  }
+
   private async warmJit(): Promise<void> {
     const start = this.starts;
     this.warmupCommandsRun = null;
+    this.warmupStopped = false;
     const ran = await warmJit(
       {
         exec: (command, timeoutMs) => this.exec(command, timeoutMs),
         lastInputAt: () => this.lastInputAt,
-        running: () => this.starts === start && this.status === 'ready',
+        running: () => this.starts === start && this.status === 'ready' && !this.warmupStopped,
       },
       this.warmupRounds,
     );
