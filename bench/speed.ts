@@ -168,7 +168,7 @@ export async function measureSpeed(
   });
 }
 
-/** Each goal of #20 against what the run measured, one row per goal, a column per engine. */
+/** Each goal of #20 against what the run measured: a line per goal, with every page's figure. */
 export function speedRows(figures: SpeedFigures[]): [string, string][] {
   const each = (f: (s: SpeedFigures) => string) => figures.map((s) => `${s.label} ${f(s)}`).join('; ');
   const warmMinstr = (runs: PageRun[]) => median(runs.slice(1).map((r) => r.minstr)).toFixed(0);
