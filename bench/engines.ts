@@ -109,10 +109,10 @@ export async function withPreviewServer<T>(use: (url: string) => Promise<T>): Pr
   }
 }
 
-/** Opens the page and waits until its machine is ready; resolves with the seconds that took. */
-export async function openReadyPage(page: EnginePage, url: string): Promise<number> {
+/** Opens the page (or reloads it) and waits until its machine is ready; resolves with the seconds that took. */
+export async function openReadyPage(page: EnginePage, url: string | 'reload'): Promise<number> {
   const started = Date.now();
-  await page.goto(url);
+  await (url === 'reload' ? page.reload() : page.goto(url));
   await waitUntil(async () => (await page.evaluate('window.berth?.session.status ?? null')) === 'ready', 5 * 60_000, 'the machine to be ready', 50);
   return (Date.now() - started) / 1000;
 }

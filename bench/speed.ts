@@ -15,7 +15,7 @@
  * - the Flask app built cold, 20 s of reading, then rebuilt after an edit five times: the
  *   first rebuild ÷ the median of the rest.
  */
-import { engineAvailable, ENGINE_LABELS, openEngine, waitUntil, type EngineName, type EnginePage } from '../e2e/engines/drivers';
+import { engineAvailable, ENGINE_LABELS, openEngine, type EngineName, type EnginePage } from '../e2e/engines/drivers';
 import { flaskApp, flaskDockerfile, writeFileCommand } from '../tests/workspace-files';
 import { execInPage, openReadyPage, withPreviewServer, type PageRun } from './engines';
 
@@ -56,13 +56,6 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const reading = () => new Promise((resolve) => setTimeout(resolve, READING_SECONDS * 1000));
 const settling = () => new Promise((resolve) => setTimeout(resolve, 10_000));
 
-async function reloadToReady(page: EnginePage): Promise<number> {
-  const started = Date.now();
-  await page.reload();
-  await waitUntil(async () => (await page.evaluate('window.berth?.session.status ?? null')) === 'ready', 5 * 60_000, 'the machine to be ready', 50);
-  return (Date.now() - started) / 1000;
-}
-
 async function repeat(page: EnginePage, command: string, times: number): Promise<PageRun[]> {
   const runs: PageRun[] = [];
   for (let i = 0; i < times; i++) runs.push(await execInPage(page, command));
@@ -83,7 +76,7 @@ async function measureEngine(engine: EngineName, url: string, query: string, log
     for (let round = 0; round < (warmup ? 0 : 3); round++) {
       await settling();
       stateReadSeconds.push(await page.evaluate<number>('window.berth.session.stateReadSeconds()'));
-      reloadSeconds.push(await reloadToReady(page));
+      reloadSeconds.push(await openReadyPage(page, 'reload'));
       reloadPhases.push(
         await page.evaluate('({ sessionStartedSeconds: window.berth.session.startedAt / 1000, worker: window.berth.session.bootResult.phases })'),
       );

@@ -104,7 +104,8 @@ export class VmSession {
 
   /** Guest commands the last start's JIT warm-up ran, once it ended (for the bench). */
   warmupCommandsRun: number | null = null;
-  private warmupStopped = false;
+  /** Whether the JIT warm-up may go on (the playground stops it once other instances run). */
+  warmupAllowed: () => boolean = () => true;
 
   /**
    * Boots a fresh worker from the saved state (or cold), resuming `snapshot` over it if given;
@@ -170,20 +171,14 @@ export class VmSession {
     };
   }
 
-  /** Ends the JIT warm-up before its next command: the learner started something else (an instance). */
-  stopJitWarmup(): void {
-    this.warmupStopped = true;
-  }
-
   private async warmJit(): Promise<void> {
     const start = this.starts;
     this.warmupCommandsRun = null;
-    this.warmupStopped = false;
     const ran = await warmJit(
       {
         exec: (command, timeoutMs) => this.exec(command, timeoutMs),
         lastInputAt: () => this.lastInputAt,
-        running: () => this.starts === start && this.status === 'ready' && !this.warmupStopped,
+        running: () => this.starts === start && this.status === 'ready' && this.warmupAllowed(),
       },
       this.warmupRounds,
     );

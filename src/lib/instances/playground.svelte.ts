@@ -130,6 +130,8 @@ export class Playground {
       node1.state = 'ready';
       if (this.instances.length > 1) void this.rejoin(node1);
     };
+    // node1's JIT warm-up would only slow the other machines' restores and joins down.
+    primary.warmupAllowed = () => this.instances.length === 1;
   }
 
   get primary(): Instance {
@@ -166,8 +168,6 @@ export class Playground {
   async addInstance(): Promise<Instance> {
     const refusal = this.addRefusal;
     if (refusal) throw new Error(refusal);
-    // node1's JIT warm-up would only slow the joins down; the learner is at work now.
-    this.primary.session.stopJitWarmup();
     const number = nextInstanceNumber(this.instances.map((i) => i.identity.number))!;
     const instance = new Instance(instanceIdentity(number), this.newSession(), false);
     this.instances = [...this.instances, instance].sort((a, b) => a.identity.number - b.identity.number);
