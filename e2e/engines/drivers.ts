@@ -39,6 +39,8 @@ export interface EnginePage {
   isVisible(testId: string): Promise<boolean>;
   /** The text of the body of the document in the frame `testId`, whatever its origin. */
   frameText(testId: string): Promise<string>;
+  /** The page's console messages and uncaught errors so far, newest last (none in WebKit). */
+  consoleLines(): string[];
   /** Ends the browser and anything started for it. */
   close(): Promise<void>;
 }
@@ -66,14 +68,30 @@ export async function openEngine(engine: EngineName, viewport = { width: 1400, h
   return new PuppeteerPage(engine, browser, page);
 }
 
+/** How many console lines a page keeps for a failure's report. */
+const CONSOLE_LINES_KEPT = 200;
+
 const testIdSelector = (testId: string) => `[data-testid="${testId}"]`;
 
 class PuppeteerPage implements EnginePage {
+  private readonly console: string[] = [];
+
   constructor(
     readonly engine: EngineName,
     private readonly browser: Browser,
     private readonly page: Page,
-  ) {}
+  ) {
+    const keep = (line: string) => {
+      this.console.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
+      if (this.console.length > CONSOLE_LINES_KEPT) this.console.shift();
+    };
+    page.on('console', (message) => keep(`${message.type()}: ${message.text()}`));
+    page.on('pageerror', (error) => keep(`uncaught: ${error instanceof Error ? error.message : String(error)}`));
+  }
+
+  consoleLines(): string[] {
+    return [...this.console];
+  }
 
   async goto(url: string): Promise<void> {
     await this.page.goto(url, { waitUntil: 'load', timeout: 3 * 60_000 });
@@ -212,6 +230,11 @@ class WebDriverPage implements EnginePage {
     } finally {
       await this.driver.switchTo().defaultContent();
     }
+  }
+
+  consoleLines(): string[] {
+    // WebDriver classic has no console events; the page's own state is in describePage.
+    return [];
   }
 
   async close(): Promise<void> {

@@ -35,11 +35,35 @@ export async function runInTerminal(page: EnginePage, port: number, command: str
   return { output: text.slice(text.indexOf('\n', echo) + 1, end), exitCode: Number(pattern.exec(text)![1]) };
 }
 
-/** Waits for the first prompt after a load, answering a resume offer with `choice`. */
-export async function waitForPlayground(page: EnginePage, choice: 'resume' | 'start-fresh'): Promise<void> {
-  await waitUntil(async () => (await page.isVisible(choice)) || (await page.isVisible('terminal-0')), 5 * 60_000, 'the resume offer or the terminal');
-  if (await page.isVisible(choice)) await page.click(choice);
-  await waitForPrompt(page, 0);
+/**
+ * Waits for the first prompt after a load, answering a resume offer with `choice`. A page
+ * that never gets there is described in the error (and on stderr, which a retried test
+ * would otherwise hide): its machine status, what it shows and its console.
+ */
+export async function waitForPlayground(page: EnginePage, choice: 'resume' | 'start-fresh', timeoutMs = 5 * 60_000): Promise<void> {
+  try {
+    await waitUntil(async () => (await page.isVisible(choice)) || (await page.isVisible('terminal-0')), timeoutMs, 'the resume offer or the terminal');
+    if (await page.isVisible(choice)) await page.click(choice);
+    await waitForPrompt(page, 0, timeoutMs);
+  } catch (error) {
+    const report = `${error instanceof Error ? error.message : String(error)}\n${await describePage(page)}`;
+    console.error(`[${page.engine}] ${report}`);
+    throw new Error(report, { cause: error });
+  }
+}
+
+/** The page as a person would report it: the machine's status, the words shown, the console. */
+export async function describePage(page: EnginePage): Promise<string> {
+  const status = await page
+    .evaluate<string>(`document.querySelector('[data-testid="vm-status"]')?.dataset.status ?? '(no status element)'`)
+    .catch((error: unknown) => `(unreadable: ${String(error)})`);
+  const shown = await page.evaluate<string>('document.body?.innerText.slice(0, 3000) ?? ""').catch((error: unknown) => `(unreadable: ${String(error)})`);
+  const consoleLines = page.consoleLines().slice(-40);
+  return [
+    `Machine status: ${status}`,
+    `The page shows:\n${shown}`,
+    consoleLines.length ? `Its console, last ${consoleLines.length} lines:\n${consoleLines.join('\n')}` : 'Its console: nothing recorded.',
+  ].join('\n');
 }
 
 export async function textOf(page: EnginePage, testId: string): Promise<string> {

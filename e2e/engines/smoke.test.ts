@@ -9,6 +9,7 @@ import { engineAvailable, ENGINE_LABELS, openEngine, waitUntil, type EngineName,
 import { runInTerminal, textOf, waitForPlayground, waitForPrompt } from './playground';
 import { ENGINES_BASE_URL } from './serve';
 
+const FIRST_BOOT_TIMEOUT_MS = 2 * 60_000;
 const engines = (process.env.BERTH_ENGINES ?? 'firefox,webkit').split(',') as EngineName[];
 
 describe.each(engines)('the playground in %s', (engine) => {
@@ -30,9 +31,13 @@ describe.each(engines)('the playground in %s', (engine) => {
     await page?.close();
   });
 
-  test('opens at a root prompt', async () => {
+  // A first boot takes seconds; one that has not reached the prompt in two minutes is
+  // reported in full (waitForPlayground) and, in CI, loaded once more, as Playwright's
+  // retries do for Chromium. CI's Firefox once never showed the terminal in 300 s, a stop
+  // that no run here repeated (8 fresh Firefox loads, all at the prompt in 3.6-3.9 s).
+  test('opens at a root prompt', { retry: process.env.CI ? 1 : 0 }, async () => {
     await page.goto(ENGINES_BASE_URL);
-    await waitForPlayground(page, 'start-fresh');
+    await waitForPlayground(page, 'start-fresh', FIRST_BOOT_TIMEOUT_MS);
     expect(await page.evaluate('document.querySelector(\'[data-testid="vm-status"]\').dataset.status')).toBe('ready');
     // Offline use is offered, or the page says in words why this browser cannot have it.
     await waitUntil(
