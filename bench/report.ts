@@ -42,7 +42,18 @@ interface SoakResult {
   cycles: number;
   snapshotsSaved: number;
   failures: unknown[];
-  samples: { minute: number; tabResidentMiB: number; guestAvailableMiB: number; guestDiskUsedMiB: number; guestFreeMiB?: number; diskWrittenMiB?: number }[];
+  samples: {
+    minute: number;
+    tabResidentMiB: number;
+    guestAvailableMiB: number;
+    guestDiskUsedMiB: number;
+    // Sampled since 2026-12-07.
+    guestFreeMiB?: number;
+    diskWrittenMiB?: number;
+    tabResidentAfterGcMiB?: number;
+    heapUsedMiB?: number;
+    backingStoreMiB?: number;
+  }[];
   commandTimes: { command: string; firstMedian: number; lastMedian: number; ratio: number }[];
 }
 
@@ -184,6 +195,10 @@ export function soakTable({ file, result }: { file: string; result: SoakResult }
     const b = median(late.map(pick));
     return [name, `${whole(a)} MiB`, `${whole(b)} MiB`, `× ${(b / a).toFixed(2)}`];
   };
+  type OptionalFigure = 'guestFreeMiB' | 'diskWrittenMiB' | 'tabResidentAfterGcMiB' | 'heapUsedMiB' | 'backingStoreMiB';
+  // A row only for soaks that sampled the figure.
+  const optionalRow = (name: string, key: OptionalFigure) =>
+    result.samples.every((sample) => sample[key] !== undefined) ? [row(name, (sample) => sample[key]!)] : [];
   return (
     `From \`${file}\` (${day(result)}): ${result.minutes} minutes, ${result.cycles} cycles, ${result.snapshotsSaved} snapshots, ` +
     `${result.failures.length ? `**${result.failures.length} failures**` : 'nothing failed'}.\n\n` +
@@ -191,13 +206,13 @@ export function soakTable({ file, result }: { file: string; result: SoakResult }
       ['median of the minute samples', `minutes 10–20`, `minutes ${result.minutes - 10}–${result.minutes}`, 'ratio'],
       [
         row("the tab's resident memory", (sample) => sample.tabResidentMiB),
+        ...optionalRow("the tab's resident memory after a full GC", 'tabResidentAfterGcMiB'),
+        ...optionalRow('JavaScript heaps of the page and its workers, after it', 'heapUsedMiB'),
+        ...optionalRow("their ArrayBuffers (the disk's written blocks among them)", 'backingStoreMiB'),
         row("the guest's available memory", (sample) => sample.guestAvailableMiB),
+        ...optionalRow("the guest's free memory", 'guestFreeMiB'),
         row("the guest's disk used", (sample) => sample.guestDiskUsedMiB),
-        // Sampled since 2026-12-07.
-        ...(result.samples.every((sample) => sample.guestFreeMiB !== undefined) ? [row("the guest's free memory", (sample) => sample.guestFreeMiB!)] : []),
-        ...(result.samples.every((sample) => sample.diskWrittenMiB !== undefined)
-          ? [row('disk blocks written since the shipped state (held by the tab)', (sample) => sample.diskWrittenMiB!)]
-          : []),
+        ...optionalRow('disk blocks written since the shipped state (held by the tab)', 'diskWrittenMiB'),
         ...result.commandTimes.map((c) => [`\`${c.command}\` (seconds)`, c.firstMedian.toFixed(1), c.lastMedian.toFixed(1), `× ${c.ratio.toFixed(2)}`]),
       ],
     )

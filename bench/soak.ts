@@ -15,6 +15,15 @@ import { flaskApp, flaskDockerfile, writeFileCommand } from '../tests/workspace-
 export interface SoakSample {
   minute: number;
   tabResidentMiB: number;
+  /**
+   * The same right after a full garbage collection in the page and its workers: what the
+   * tab keeps, without the garbage a snapshot or a preview left behind (which made the raw
+   * figure jump by 300 MiB from one minute to the next in the 2026-12-07 soak).
+   */
+  tabResidentAfterGcMiB: number;
+  /** JavaScript heaps and ArrayBuffer backing stores of the page and its workers, after it. */
+  heapUsedMiB: number;
+  backingStoreMiB: number;
   guestAvailableMiB: number;
   /**
    * The guest's free memory (what neither a program nor its page cache holds). A guest page
@@ -35,7 +44,7 @@ export interface SoakFigures {
   snapshotsSaved: number;
   failures: string[];
   samples: SoakSample[];
-  /** Tab memory from minute 10 to the end: the first, last, least and most, and last ÷ first. */
+  /** Tab memory after a GC from minute 10 to the end: first, last, least, most, last ÷ first. */
   tabAfterTen: { first: number; last: number; min: number; max: number; growth: number };
   guestAvailableAfterTen: { first: number; last: number; min: number; max: number; growth: number };
   /** Each command's median in minutes 10–20 and in the last 10, and last ÷ first. */
@@ -97,9 +106,14 @@ export async function measureSoak(log: (line: string) => void, minutes: number):
         // /proc/meminfo lists MemFree before MemAvailable.
         const [free, available, used] = guest.output.trim().split('\n').map(Number);
         const disk = await page!.evaluate<{ writtenBytes: number } | undefined>('window.berth.session.diskFigures()');
+        const raw = tabResidentMiB();
+        const heaps = await page!.collectGarbage!();
         samples.push({
           minute: Number(elapsedMinutes().toFixed(1)),
-          tabResidentMiB: tabResidentMiB(),
+          tabResidentMiB: raw,
+          tabResidentAfterGcMiB: tabResidentMiB(),
+          heapUsedMiB: heaps.reduce((sum, heap) => sum + heap.heapUsedMiB, 0),
+          backingStoreMiB: heaps.reduce((sum, heap) => sum + heap.backingStoreMiB, 0),
           guestAvailableMiB: available,
           guestFreeMiB: free,
           guestDiskUsedMiB: used,
@@ -109,7 +123,7 @@ export async function measureSoak(log: (line: string) => void, minutes: number):
         pending = {};
         const last = samples[samples.length - 1];
         log(
-          `soak: minute ${last.minute}: tab ${last.tabResidentMiB.toFixed(0)} MiB, guest available ${available} MiB (free ${free}), disk used ${used} MiB, disk written ${last.diskWrittenMiB.toFixed(0)} MiB`,
+          `soak: minute ${last.minute}: tab ${last.tabResidentMiB.toFixed(0)} MiB (${last.tabResidentAfterGcMiB.toFixed(0)} after a GC; heaps ${last.heapUsedMiB.toFixed(0)}, buffers ${last.backingStoreMiB.toFixed(0)}), guest available ${available} MiB (free ${free}), disk used ${used} MiB, disk written ${last.diskWrittenMiB.toFixed(0)} MiB`,
         );
       } catch (error) {
         failures.push(`minute ${elapsedMinutes().toFixed(1)}: sample: ${(error as Error).message}`);
@@ -178,7 +192,7 @@ export async function measureSoak(log: (line: string) => void, minutes: number):
     snapshotsSaved,
     failures,
     samples,
-    tabAfterTen: spread(afterTen.map((s) => s.tabResidentMiB)),
+    tabAfterTen: spread(afterTen.map((s) => s.tabResidentAfterGcMiB)),
     guestAvailableAfterTen: spread(afterTen.map((s) => s.guestAvailableMiB)),
     commandTimes: names.map((command) => {
       const first = times(10, 20, command);

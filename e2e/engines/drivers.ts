@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import puppeteer, { type Browser, type CDPSession, type Page } from 'puppeteer-core';
 import { Builder, By, Capabilities, Key, type WebDriver } from 'selenium-webdriver';
 import { chromiumLaunchOptions } from '../../playwright.config';
 
@@ -41,6 +41,11 @@ export interface EnginePage {
   frameText(testId: string): Promise<string>;
   /** The page's console messages and uncaught errors so far, newest last (none in WebKit). */
   consoleLines(): string[];
+  /**
+   * Chromium only: a full garbage collection in the page and in each of its workers, then
+   * what each one's JavaScript heap and ArrayBuffer backing stores hold.
+   */
+  collectGarbage?(): Promise<HeapUsage[]>;
   /** Ends the browser and anything started for it. */
   close(): Promise<void>;
 }
@@ -73,8 +78,17 @@ const CONSOLE_LINES_KEPT = 200;
 
 const testIdSelector = (testId: string) => `[data-testid="${testId}"]`;
 
+/** One JavaScript context's memory after a collection: the page or a worker, by script URL. */
+export interface HeapUsage {
+  target: string;
+  heapUsedMiB: number;
+  /** ArrayBuffers' memory (a wasm memory, the state's buffers); 0 where Chromium does not say. */
+  backingStoreMiB: number;
+}
+
 class PuppeteerPage implements EnginePage {
   private readonly console: string[] = [];
+  private pageSession: CDPSession | undefined;
 
   constructor(
     readonly engine: EngineName,
@@ -91,6 +105,25 @@ class PuppeteerPage implements EnginePage {
 
   consoleLines(): string[] {
     return [...this.console];
+  }
+
+  async collectGarbage(): Promise<HeapUsage[]> {
+    if (this.engine !== 'chromium') throw new Error('collectGarbage speaks the DevTools protocol: Chromium only');
+    const targets: [string, CDPSession][] = [
+      ['page', (this.pageSession ??= await this.page.createCDPSession())],
+      ...this.page.workers().map((worker): [string, CDPSession] => [new URL(worker.url()).pathname.split('/').pop() ?? worker.url(), worker.client]),
+    ];
+    const usage: HeapUsage[] = [];
+    for (const [target, session] of targets) {
+      try {
+        await session.send('HeapProfiler.collectGarbage');
+        const heap = (await session.send('Runtime.getHeapUsage')) as { usedSize: number; backingStorageSize?: number };
+        usage.push({ target, heapUsedMiB: heap.usedSize / 2 ** 20, backingStoreMiB: (heap.backingStorageSize ?? 0) / 2 ** 20 });
+      } catch {
+        // A worker that ended between the listing and the call.
+      }
+    }
+    return usage;
   }
 
   async goto(url: string): Promise<void> {
