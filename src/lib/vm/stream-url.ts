@@ -78,7 +78,6 @@ export async function streamUrl(
         try {
           ({ value } = await reader.read());
         } catch (error) {
-          if (abort.signal.aborted && abort.signal.reason instanceof ConnectionLost) throw abort.signal.reason;
           throw new ConnectionLost((error as Error).message || 'the connection dropped');
         }
         if (!value) break;
@@ -95,7 +94,9 @@ export async function streamUrl(
       }
       if (expectedEnd && loaded < expectedEnd) throw new ConnectionLost(`the download stopped after ${loaded} of ${expectedEnd} bytes`);
       return loaded;
-    } catch (error) {
+    } catch (caught) {
+      // A stall aborts whatever waited on the connection (the fetch, a read): its reason says so.
+      const error = abort.signal.reason instanceof ConnectionLost ? abort.signal.reason : caught;
       // The body this try left unread is not wanted any more: its connection is let go.
       abort.abort();
       if (!(error instanceof ConnectionLost)) throw error;
