@@ -11,7 +11,8 @@
 #     project quotas and the btrfs and devicemapper storage drivers; none can work in the
 #     guest (no hardware key, no journald, overlay2 on ext4).
 #   - the patches in ./patches, each with its reason and measurement at its top (the CLI
-#     without its Kubernetes client libraries, half of every command's start; libnetwork
+#     without its Kubernetes client libraries, half of every command's start; Debian's
+#     docker/distribution reference package compiling its regular expressions once; libnetwork
 #     setting IPv6 in process, not by re-executing dockerd; swarm's scheduler comparing an
 #     i686 node with a linux/386 image as the same platform).
 # The Go toolchain and the Go libraries are Debian's build dependencies of that package,
@@ -43,6 +44,13 @@ for component in cli:github.com/docker/cli engine:github.com/docker/docker \
   mkdir -p "$gopath/src/$(dirname "${component#*:}")"
   mv "$work/src/${component%%:*}" "$gopath/src/${component#*:}"
 done
+# Debian's golang-*-dev packages a patch changes: copied whole in front of /usr/share/gocode,
+# so the host's stay as installed. Whole, because Go takes an import path from the first
+# GOPATH entry with its directory, even an empty one (a parent made for one package).
+for repository in github.com/docker/distribution; do
+  mkdir -p "$gopath/src/$(dirname "$repository")"
+  cp -r "/usr/share/gocode/src/$repository" "$gopath/src/$repository"
+done
 for patch in "$here"/patches/*.patch; do
   [ -e "$patch" ] || continue
   log "docker: applying $(basename "$patch")"
@@ -60,6 +68,9 @@ engine_time=$(date -u -d "@$epoch" --rfc-3339 ns | sed -e 's/ /T/')
 
 export GOPATH="$gopath:/usr/share/gocode" GO111MODULE=off GOPROXY=off GOFLAGS= \
   GOOS=linux GOARCH=386 GO386=sse2 CGO_ENABLED=0 GOCACHE="$work/go-build"
+# The patched library's own tests, natively (they compare its patterns with Debian's).
+GOARCH=amd64 go test -count=1 github.com/docker/distribution/reference >/dev/null \
+  || die "docker: the patched github.com/docker/distribution/reference fails its tests"
 cli=github.com/docker/cli
 (cd "$gopath/src/$cli" && go build -trimpath -o "$OUT/docker" \
   -ldflags "-s -w -X $cli/cli/version.Version=$upstream -X $cli/cli/version.GitCommit=$cli_commit -X $cli/cli/version.BuildTime=$cli_time" \
