@@ -52,7 +52,10 @@ interface SoakResult {
     diskWrittenMiB?: number;
     tabResidentAfterGcMiB?: number;
     heapUsedMiB?: number;
+    heapTotalMiB?: number;
     backingStoreMiB?: number;
+    wasmMemoryMiB?: number;
+    compiledCodeMiB?: number;
   }[];
   commandTimes: { command: string; firstMedian: number; lastMedian: number; ratio: number }[];
 }
@@ -195,7 +198,8 @@ export function soakTable({ file, result }: { file: string; result: SoakResult }
     const b = median(late.map(pick));
     return [name, `${whole(a)} MiB`, `${whole(b)} MiB`, `× ${(b / a).toFixed(2)}`];
   };
-  type OptionalFigure = 'guestFreeMiB' | 'diskWrittenMiB' | 'tabResidentAfterGcMiB' | 'heapUsedMiB' | 'backingStoreMiB';
+  type OptionalFigure =
+    'guestFreeMiB' | 'diskWrittenMiB' | 'tabResidentAfterGcMiB' | 'heapUsedMiB' | 'backingStoreMiB' | 'wasmMemoryMiB' | 'compiledCodeMiB' | 'heapTotalMiB';
   // A row only for soaks that sampled the figure.
   const optionalRow = (name: string, key: OptionalFigure) =>
     result.samples.every((sample) => sample[key] !== undefined) ? [row(name, (sample) => sample[key]!)] : [];
@@ -207,8 +211,11 @@ export function soakTable({ file, result }: { file: string; result: SoakResult }
       [
         row("the tab's resident memory", (sample) => sample.tabResidentMiB),
         ...optionalRow("the tab's resident memory after a full GC", 'tabResidentAfterGcMiB'),
-        ...optionalRow('JavaScript heaps of the page and its workers, after it', 'heapUsedMiB'),
+        ...optionalRow('JavaScript heaps of the page and its workers, after the GC', 'heapUsedMiB'),
+        ...optionalRow('… what those heaps hold from the system, used or not', 'heapTotalMiB'),
         ...optionalRow("their ArrayBuffers (the disk's written blocks among them)", 'backingStoreMiB'),
+        ...optionalRow("the guest's memory the tab holds (its wasm memory's resident pages)", 'wasmMemoryMiB'),
+        ...optionalRow("the code compiled from v86's modules (the tab's executable memory)", 'compiledCodeMiB'),
         row("the guest's available memory", (sample) => sample.guestAvailableMiB),
         ...optionalRow("the guest's free memory", 'guestFreeMiB'),
         row("the guest's disk used", (sample) => sample.guestDiskUsedMiB),

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { openEngine, waitUntil, type EnginePage } from '../e2e/engines/drivers';
 import { runInTerminal, textOf, waitForPlayground } from '../e2e/engines/playground';
 import { tabResidentMiB } from './page';
+import { rendererMemoryKinds } from './processes';
 import { flaskApp, flaskDockerfile, writeFileCommand } from '../tests/workspace-files';
 
 export interface SoakSample {
@@ -23,7 +24,15 @@ export interface SoakSample {
   tabResidentAfterGcMiB: number;
   /** JavaScript heaps and ArrayBuffer backing stores of the page and its workers, after it. */
   heapUsedMiB: number;
+  heapTotalMiB: number;
   backingStoreMiB: number;
+  /**
+   * What the tab holds of the guest's memory (the resident part of the renderer's wasm
+   * memory): a guest page costs nothing until the guest first writes it and is kept after.
+   */
+  wasmMemoryMiB: number;
+  /** v86's compiled code (see RendererMemoryKinds), which grows and shrinks with its table. */
+  compiledCodeMiB: number;
   guestAvailableMiB: number;
   /**
    * The guest's free memory (what neither a program nor its page cache holds). A guest page
@@ -113,7 +122,9 @@ export async function measureSoak(log: (line: string) => void, minutes: number):
           tabResidentMiB: raw,
           tabResidentAfterGcMiB: tabResidentMiB(),
           heapUsedMiB: heaps.reduce((sum, heap) => sum + heap.heapUsedMiB, 0),
+          heapTotalMiB: heaps.reduce((sum, heap) => sum + heap.heapTotalMiB, 0),
           backingStoreMiB: heaps.reduce((sum, heap) => sum + heap.backingStoreMiB, 0),
+          ...rendererMemoryKinds(),
           guestAvailableMiB: available,
           guestFreeMiB: free,
           guestDiskUsedMiB: used,
@@ -123,7 +134,7 @@ export async function measureSoak(log: (line: string) => void, minutes: number):
         pending = {};
         const last = samples[samples.length - 1];
         log(
-          `soak: minute ${last.minute}: tab ${last.tabResidentMiB.toFixed(0)} MiB (${last.tabResidentAfterGcMiB.toFixed(0)} after a GC; heaps ${last.heapUsedMiB.toFixed(0)}, buffers ${last.backingStoreMiB.toFixed(0)}), guest available ${available} MiB (free ${free}), disk used ${used} MiB, disk written ${last.diskWrittenMiB.toFixed(0)} MiB`,
+          `soak: minute ${last.minute}: tab ${last.tabResidentMiB.toFixed(0)} MiB (${last.tabResidentAfterGcMiB.toFixed(0)} after a GC; heaps ${last.heapUsedMiB.toFixed(0)} of ${last.heapTotalMiB.toFixed(0)}, buffers ${last.backingStoreMiB.toFixed(0)}, guest memory ${last.wasmMemoryMiB.toFixed(0)}, code ${last.compiledCodeMiB.toFixed(0)}), guest available ${available} MiB (free ${free}), disk used ${used} MiB, disk written ${last.diskWrittenMiB.toFixed(0)} MiB`,
         );
       } catch (error) {
         failures.push(`minute ${elapsedMinutes().toFixed(1)}: sample: ${(error as Error).message}`);

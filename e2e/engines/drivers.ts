@@ -82,6 +82,8 @@ const testIdSelector = (testId: string) => `[data-testid="${testId}"]`;
 export interface HeapUsage {
   target: string;
   heapUsedMiB: number;
+  /** What the JavaScript heap holds from the system, used or not (V8 gives free pages back lazily). */
+  heapTotalMiB: number;
   /** ArrayBuffers' memory (a wasm memory, the state's buffers); 0 where Chromium does not say. */
   backingStoreMiB: number;
 }
@@ -117,8 +119,13 @@ class PuppeteerPage implements EnginePage {
     for (const [target, session] of targets) {
       try {
         await session.send('HeapProfiler.collectGarbage');
-        const heap = (await session.send('Runtime.getHeapUsage')) as { usedSize: number; backingStorageSize?: number };
-        usage.push({ target, heapUsedMiB: heap.usedSize / 2 ** 20, backingStoreMiB: (heap.backingStorageSize ?? 0) / 2 ** 20 });
+        const heap = (await session.send('Runtime.getHeapUsage')) as { usedSize: number; totalSize: number; backingStorageSize?: number };
+        usage.push({
+          target,
+          heapUsedMiB: heap.usedSize / 2 ** 20,
+          heapTotalMiB: heap.totalSize / 2 ** 20,
+          backingStoreMiB: (heap.backingStorageSize ?? 0) / 2 ** 20,
+        });
       } catch {
         // A worker that ended between the listing and the call.
       }
