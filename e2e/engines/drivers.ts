@@ -84,7 +84,7 @@ export interface HeapUsage {
   heapUsedMiB: number;
   /** What the JavaScript heap holds from the system, used or not (V8 gives free pages back lazily). */
   heapTotalMiB: number;
-  /** ArrayBuffers' memory (a wasm memory, the state's buffers); 0 where Chromium does not say. */
+  /** ArrayBuffers' memory (the disk's written blocks, the state's buffers; not a wasm memory); 0 where Chromium does not say. */
   backingStoreMiB: number;
 }
 
